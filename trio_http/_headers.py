@@ -1,0 +1,436 @@
+"""HTTP header fields: a case-insensitive multi-dict that keeps wire order.
+
+How this works: headers are kept as a list of entries in arrival order, each
+``(raw_name, raw_value, name, lower_name, value)``, so the bytes sent or
+received are kept exactly while lookups use text. A dictionary from lower-cased
+name to values is built on the first lookup and dropped on any change.
+
+Headers built by the user are validated; headers parsed by h11 or h2 come in
+through :meth:`Headers.from_raw`, which stores the list as it is and decodes it
+only when it is first read: a response's headers cost nothing until used.
+
+Text and bytes: a ``str`` value is sent as Latin-1 when it fits (the
+historical HTTP charset) and as UTF-8 otherwise. Received bytes are shown as
+UTF-8 when they are valid UTF-8, else as Latin-1, which never fails. The
+bytes themselves round-trip exactly through :attr:`Headers.raw`; a text value
+round-trips unless it is Latin-1 text whose encoding happens to be valid UTF-8
+(mojibake such as ``"Ã©"``), which reads back decoded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
+from typing import TYPE_CHECKING, TypeAlias, TypeVar, final, overload
+
+from ._exceptions import InvalidHeader
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsKeysAndGetItem
+
+__all__ = [
+    "SENSITIVE_HEADERS",
+    "HeaderTypes",
+    "Headers",
+    "validate_header_name",
+    "validate_header_value",
+]
+
+_T = TypeVar("_T")
+
+# Values never shown in repr() or in error messages.
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+# RFC 9110 §5.6.2: token = 1*tchar.
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# RFC 9110 §5.5: a field value is VCHAR, obs-text, SP and HTAB. Every other
+# control is refused; CR, LF and NUL above all, since they split messages.
+_BAD_VALUE_CHAR = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_OWS = " \t"
+
+# (raw_name, raw_value, name, lower_name, value)
+_Entry: TypeAlias = tuple[bytes, bytes, str, str, str]
+
+
+def _name_for_message(name: bytes) -> str:
+    return name.decode("latin-1")
+
+
+def validate_header_name(name: bytes) -> None:
+    """Check that ``name`` is an RFC 9110 token.
+
+    Raises:
+        InvalidHeader: the name is empty or has a character a token cannot hold.
+    """
+    if _TOKEN.fullmatch(name) is None:
+        raise InvalidHeader(f"invalid header name {name!r}: must be a non-empty token")
+
+
+def validate_header_value(value: bytes, *, name: bytes = b"") -> None:
+    """Check that ``value`` holds no CR, LF, NUL or other control character but HTAB.
+
+    Args:
+        value: the value, already stripped of surrounding whitespace.
+        name: the header's name, used in the error message.
+
+    Raises:
+        InvalidHeader: the value holds a forbidden character. The message
+            names the header and the character's position; it shows the value
+            only for headers that are not credentials.
+    """
+    bad = _BAD_VALUE_CHAR.search(value)
+    if bad is None:
+        return
+    label = _name_for_message(name) if name else "header"
+    detail = f" in {value!r}" if name.lower().decode("latin-1") not in SENSITIVE_HEADERS else ""
+    raise InvalidHeader(
+        f"invalid value for {label}: control character {bad.group()!r} "
+        f"at position {bad.start()}{detail}"
+    )
+
+
+def _encode_name(name: object) -> bytes:
+    if isinstance(name, str):
+        try:
+            raw = name.encode("ascii")
+        except UnicodeEncodeError:
+            raise InvalidHeader(f"invalid header name {name!r}: must be ASCII") from None
+    elif isinstance(name, bytes):
+        raw = name
+    else:
+        raise InvalidHeader(f"header name {name!r} must be str or bytes, not {type(name).__name__}")
+    validate_header_name(raw)
+    return raw
+
+
+def _encode_value(raw_name: bytes, value: object) -> bytes:
+    if isinstance(value, str):
+        value = value.strip(_OWS)
+        try:
+            raw = value.encode("latin-1")
+        except UnicodeEncodeError:
+            try:
+                raw = value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidHeader(
+                    f"value of {_name_for_message(raw_name)} cannot be encoded "
+                    "(it holds a lone surrogate)"
+                ) from None
+    elif isinstance(value, bytes):
+        raw = value.strip(b" \t")
+    else:
+        # requests refuses non-text values too; str() would hide bugs like
+        # passing None or a number where a token was meant.
+        raise InvalidHeader(
+            f"value of header {_name_for_message(raw_name)} must be str or bytes, "
+            f"not {type(value).__name__}"
+        )
+    validate_header_value(raw, name=raw_name)
+    return raw
+
+
+def _decode_value(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+# Validated str names -> (raw name, lower name). Requests reuse a few dozen
+# names, so this skips encoding and the token check for nearly every header.
+_NAME_CACHE: dict[str, tuple[bytes, str]] = {}
+_NAME_CACHE_SIZE = 512
+
+
+def _make_entry(name: object, value: object) -> _Entry:
+    cached = _NAME_CACHE.get(name) if type(name) is str else None
+    if cached is None:
+        raw_name = _encode_name(name)
+        text_name = raw_name.decode("ascii")  # a valid token is ASCII
+        lower = text_name.lower()
+        if type(name) is str and len(_NAME_CACHE) < _NAME_CACHE_SIZE:
+            _NAME_CACHE[name] = (raw_name, lower)
+    else:
+        raw_name, lower = cached
+        text_name = name  # type: ignore[assignment]  # a str, checked above
+    if type(value) is str:
+        # The text the caller gave is kept as the value's text form: exact even
+        # for Latin-1 text whose bytes would also decode as UTF-8.
+        text = value.strip(_OWS)
+        raw_value = _encode_value(raw_name, text)
+    else:
+        raw_value = _encode_value(raw_name, value)
+        text = _decode_value(raw_value)
+    return (raw_name, raw_value, text_name, lower, text)
+
+
+def _decode_entry(raw_name: bytes, raw_value: bytes) -> _Entry:
+    name = raw_name.decode("latin-1")
+    return (raw_name, raw_value, name, name.lower(), _decode_value(raw_value))
+
+
+def _pairs(headers: object) -> Iterable[tuple[object, object]]:
+    if type(headers) is dict or isinstance(headers, Mapping):
+        return headers.items()
+    if hasattr(headers, "keys") and hasattr(headers, "__getitem__"):
+        # Not a Mapping, so only keys() is known to iterate the names.
+        return [(key, headers[key]) for key in headers.keys()]  # noqa: SIM118
+    if isinstance(headers, (str, bytes)) or not isinstance(headers, Iterable):
+        raise InvalidHeader(
+            f"headers must be a mapping or a sequence of pairs, not {type(headers).__name__}"
+        )
+    return headers
+
+
+def _entries_of(headers: object) -> list[_Entry]:
+    """Validated entries for ``headers``, reusing those of a validated ``Headers``."""
+    if isinstance(headers, Headers):
+        entries = headers._get_entries()
+        if headers._validated:
+            return list(entries)
+        return [_make_entry(entry[0], entry[1]) for entry in entries]
+    entries = []
+    for pair in _pairs(headers):
+        try:
+            name, value = pair
+        except (TypeError, ValueError):
+            raise InvalidHeader(f"header items must be (name, value) pairs, not {pair!r}") from None
+        entries.append(_make_entry(name, value))
+    return entries
+
+
+@final
+class Headers(MutableMapping[str, str]):
+    """Case-insensitive header fields that keep order, repeats and original bytes.
+
+    Looking a name up joins its values with ``", "``; :meth:`get_list` gives
+    them one by one (needed for ``Set-Cookie``). Iteration yields each name
+    once, as first seen. ``repr()`` hides credentials.
+
+    Args:
+        headers: a mapping or a sequence of ``(name, value)`` pairs, as ``str``
+            or ``bytes``, or another ``Headers``.
+
+    Raises:
+        InvalidHeader: a name is not a token, a value holds CR, LF, NUL or
+            another control character, or a name or value is not text.
+    """
+
+    __slots__ = ("_entries", "_index", "_raw", "_validated")
+
+    _entries: list[_Entry] | None  # None until a from_raw() list is first read
+    _raw: list[tuple[bytes, bytes]] | None  # None until built from _entries
+    _index: dict[str, list[str]] | None  # lower name -> values, built on first lookup
+    _validated: bool
+
+    def __init__(self, headers: HeaderTypes | None = None) -> None:
+        self._entries = [] if headers is None else _entries_of(headers)
+        self._raw = None
+        self._index = None
+        self._validated = True
+
+    @classmethod
+    def from_raw(cls, raw: list[tuple[bytes, bytes]]) -> Headers:
+        """Wrap headers parsed off the wire, without validating or copying them.
+
+        The list becomes owned by the new ``Headers``: do not change it after.
+        Decoding to text happens on the first read.
+        """
+        headers = cls.__new__(cls)
+        headers._entries = None
+        headers._raw = raw
+        headers._index = None
+        headers._validated = False
+        return headers
+
+    # -- internals --------------------------------------------------------
+
+    def _get_entries(self) -> list[_Entry]:
+        entries = self._entries
+        if entries is None:
+            raw = self._raw
+            assert raw is not None  # one of the two forms always exists
+            entries = self._entries = [_decode_entry(name, value) for name, value in raw]
+        return entries
+
+    def _get_index(self) -> dict[str, list[str]]:
+        index = self._index
+        if index is None:
+            index = {}
+            if self._entries is None and self._raw is not None:
+                # Straight from the wire form: a response read with a few get()
+                # calls never builds its entry tuples.
+                for raw_name, raw_value in self._raw:
+                    lower = raw_name.decode("latin-1").lower()
+                    text = _decode_value(raw_value)
+                    values = index.get(lower)
+                    if values is None:
+                        index[lower] = [text]
+                    else:
+                        values.append(text)
+            else:
+                for entry in self._get_entries():
+                    values = index.get(entry[3])
+                    if values is None:
+                        index[entry[3]] = [entry[4]]
+                    else:
+                        values.append(entry[4])
+            self._index = index
+        return index
+
+    def _replace(self, new_entries: list[_Entry]) -> None:
+        """Replace every name in ``new_entries``, at the position of its first old entry."""
+        pending: dict[str, list[_Entry]] = {}
+        for entry in new_entries:
+            pending.setdefault(entry[3], []).append(entry)
+        replaced = set(pending)
+        result: list[_Entry] = []
+        for entry in self._get_entries():
+            lower = entry[3]
+            if lower not in replaced:
+                result.append(entry)
+            elif lower in pending:
+                result.extend(pending.pop(lower))
+        for group in pending.values():
+            result.extend(group)
+        self._set_entries(result)
+
+    def _set_entries(self, entries: list[_Entry]) -> None:
+        self._entries = entries
+        self._raw = None
+        self._index = None
+
+    # -- mapping ----------------------------------------------------------
+
+    def __getitem__(self, name: str) -> str:
+        values = self._get_index().get(name.lower())
+        if values is None:
+            raise KeyError(name)
+        return values[0] if len(values) == 1 else ", ".join(values)
+
+    def __setitem__(self, name: str, value: str) -> None:
+        self._replace([_make_entry(name, value)])
+
+    def __delitem__(self, name: str) -> None:
+        lower = name.lower()
+        entries = self._get_entries()
+        kept = [entry for entry in entries if entry[3] != lower]
+        if len(kept) == len(entries):
+            raise KeyError(name)
+        self._set_entries(kept)
+
+    def __iter__(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for entry in self._get_entries():
+            if entry[3] not in seen:
+                seen.add(entry[3])
+                yield entry[2]
+
+    def __len__(self) -> int:
+        return len(self._get_index())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._get_index()
+
+    @overload
+    def get(self, name: str, /) -> str | None: ...
+    @overload
+    def get(self, name: str, default: str, /) -> str: ...
+    @overload
+    def get(self, name: str, default: _T, /) -> str | _T: ...
+    def get(self, name: str, default: object = None, /) -> object:
+        """The joined values of ``name``, or ``default`` when absent."""
+        values = self._get_index().get(name.lower())
+        if values is None:
+            return default
+        return values[0] if len(values) == 1 else ", ".join(values)
+
+    def get_list(self, name: str) -> list[str]:
+        """Each value of ``name`` separately, in order; ``[]`` when absent."""
+        return list(self._get_index().get(name.lower(), ()))
+
+    def add(self, name: str, value: str) -> None:
+        """Append a value for ``name``, keeping those already present.
+
+        Raises:
+            InvalidHeader: the name or value is invalid.
+        """
+        entry = _make_entry(name, value)
+        self._get_entries().append(entry)
+        self._raw = None
+        self._index = None
+
+    def update(
+        self,
+        headers: HeaderTypes | SupportsKeysAndGetItem[str, str] | Iterable[tuple[str, str]] = (),
+        /,
+        **kwargs: str,
+    ) -> None:
+        """Set every name given, replacing all its current values.
+
+        Several values for one name in ``headers`` are all kept.
+
+        Raises:
+            InvalidHeader: a name or value is invalid.
+        """
+        new_entries = _entries_of(headers)
+        new_entries.extend(_make_entry(name, value) for name, value in kwargs.items())
+        if new_entries:
+            self._replace(new_entries)
+
+    def clear(self) -> None:
+        """Remove every header."""
+        self._set_entries([])
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        """Every ``(name, value)`` pair in order, repeats included."""
+        return [(entry[2], entry[4]) for entry in self._get_entries()]
+
+    @property
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        """The ``(name, value)`` bytes in order, names in their original case.
+
+        The list is shared with this object: read it, do not change it.
+        """
+        raw = self._raw
+        if raw is None:
+            entries = self._entries
+            assert entries is not None
+            raw = self._raw = [(entry[0], entry[1]) for entry in entries]
+        return raw
+
+    def copy(self) -> Headers:
+        """An independent copy."""
+        return Headers(self)
+
+    def _joined(self) -> dict[str, str]:
+        return {name: ", ".join(values) for name, values in self._get_index().items()}
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Headers):
+            return self._joined() == other._joined()
+        if isinstance(other, Mapping):
+            try:
+                return self._joined() == Headers(other)._joined()
+            except InvalidHeader:
+                return False
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        entries = self._get_entries()
+        shown = [
+            (entry[2], "[secure]" if entry[3] in SENSITIVE_HEADERS else entry[4])
+            for entry in entries
+        ]
+        if len(self._get_index()) == len(entries):
+            return f"Headers({dict(shown)!r})"
+        return f"Headers({shown!r})"
+
+
+HeaderTypes: TypeAlias = (
+    Headers
+    | Mapping[str, str]
+    | Mapping[bytes, bytes]
+    | Sequence[tuple[str, str]]
+    | Sequence[tuple[bytes, bytes]]
+)
