@@ -1,0 +1,332 @@
+from __future__ import annotations
+
+import http.cookiejar
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trio_http._cookies import CookieConflictError, Cookies
+from trio_http._models import Request, Response
+
+
+def _response(url: str, *set_cookies: str) -> Response:
+    return Response(
+        200,
+        headers=[("Set-Cookie", value) for value in set_cookies],
+        request=Request("GET", url),
+    )
+
+
+def _cookie_header(jar: Cookies, url: str, method: str = "GET") -> str | None:
+    request = Request(method, url)
+    jar.set_cookie_header(request)
+    return request.headers.get("Cookie")
+
+
+def _pairs(header: str | None) -> set[str]:
+    return set(header.split("; ")) if header else set()
+
+
+# -- Set-Cookie from responses ---------------------------------------------
+
+
+def test_host_only_cookie_goes_back_to_the_same_host_only() -> None:
+    jar = Cookies()
+    jar.extract_cookies(_response("https://example.com/", "sid=abc"))
+    assert _cookie_header(jar, "https://example.com/other") == "sid=abc"
+    assert _cookie_header(jar, "https://www.example.com/") is None
+    assert _cookie_header(jar, "https://example.org/") is None
+
+
+def test_domain_cookie_matches_subdomains() -> None:
+    jar = Cookies()
+    jar.extract_cookies(_response("https://www.example.com/", "sid=abc; Domain=example.com"))
+    assert _cookie_header(jar, "https://api.example.com/") == "sid=abc"
+    assert _cookie_header(jar, "https://example.com/") == "sid=abc"
+    assert _cookie_header(jar, "https://notexample.com/") is None
+
+
+def test_a_host_cannot_set_a_cookie_for_another_domain() -> None:
+    jar = Cookies()
+    jar.extract_cookies(_response("https://evil.com/", "sid=stolen; Domain=example.com"))
+    assert not jar
+    assert _cookie_header(jar, "https://example.com/") is None
+
+
+def test_a_host_cannot_set_a_cookie_for_a_top_level_domain() -> None:
+    jar = Cookies()
+    jar.extract_cookies(_response("https://example.com/", "sid=x; Domain=com"))
+    assert _cookie_header(jar, "https://other.com/") is None
+
+
+def test_path_attribute_limits_where_the_cookie_is_sent() -> None:
+    jar = Cookies()
+    jar.extract_cookies(_response("https://example.com/", "a=1; Path=/api"))
+    assert _cookie_header(jar, "https://example.com/api") == "a=1"
+    assert _cookie_header(jar, "https://example.com/api/items?x=1") == "a=1"
+    assert _cookie_header(jar, "https://example.com/") is None
+    assert _cookie_header(jar, "https://example.com/other") is None
+
+
+def test_secure_cookie_is_sent_over_https_only() -> None:
+    jar = Cookies()
+    jar.extract_cookies(_response("https://example.com/", "token=t; Secure"))
+    assert _cookie_header(jar, "https://example.com/") == "token=t"
+    assert _cookie_header(jar, "http://example.com/") is None
+
+
+def test_expires_in_the_past_deletes_the_cookie() -> None:
+    jar = Cookies()
+    jar.extract_cookies(_response("https://example.com/", "sid=abc"))
+    jar.extract_cookies(
+        _response("https://example.com/", "sid=gone; Expires=Thu, 01 Jan 1970 00:00:00 GMT")
+    )
+    assert "sid" not in jar
+    assert _cookie_header(jar, "https://example.com/") is None
+
+
+def test_max_age_zero_deletes_and_positive_max_age_sets_expiry() -> None:
+    jar = Cookies()
+    jar.extract_cookies(_response("https://example.com/", "a=1; Max-Age=100", "b=2"))
+    (cookie_a,) = [c for c in jar.jar if c.name == "a"]
+    assert cookie_a.expires is not None
+    assert abs(cookie_a.expires - (time.time() + 100)) < 5
+    jar.extract_cookies(_response("https://example.com/", "a=1; Max-Age=0"))
+    assert _pairs(_cookie_header(jar, "https://example.com/")) == {"b=2"}
+
+
+def test_expired_cookie_is_not_sent() -> None:
+    jar = Cookies()
+    jar.set("old", "1", domain="example.com", expires=int(time.time()) - 10)
+    jar.set("new", "2", domain="example.com", expires=int(time.time()) + 1000)
+    assert _cookie_header(jar, "https://example.com/") == "new=2"
+
+
+def test_several_set_cookie_headers_are_all_stored() -> None:
+    jar = Cookies()
+    jar.extract_cookies(_response("https://example.com/", "a=1", "b=2; Path=/", "c=3; HttpOnly"))
+    assert jar.get_dict() == {"a": "1", "b": "2", "c": "3"}
+    assert _pairs(_cookie_header(jar, "https://example.com/")) == {"a=1", "b=2", "c=3"}
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "127.0.0.1:8080", "localhost:8080"])
+def test_local_test_servers_get_their_cookies_back(host: str) -> None:
+    jar = Cookies()
+    jar.extract_cookies(_response(f"http://{host}/login", "sid=abc; Path=/"))
+    assert _cookie_header(jar, f"http://{host}/home") == "sid=abc"
+
+
+def test_localhost_cookie_does_not_leak_to_another_local_name() -> None:
+    jar = Cookies()
+    jar.extract_cookies(_response("http://localhost/", "sid=abc"))
+    assert _cookie_header(jar, "http://otherhost/") is None
+    assert _cookie_header(jar, "http://127.0.0.1/") is None
+
+
+def test_ipv6_literal_host_gets_its_cookie_back() -> None:
+    jar = Cookies()
+    jar.extract_cookies(_response("http://[::1]:8080/", "sid=abc"))
+    assert _cookie_header(jar, "http://[::1]:8080/x") == "sid=abc"
+
+
+def test_userinfo_in_url_does_not_confuse_host_matching() -> None:
+    jar = Cookies()
+    jar.extract_cookies(_response("https://user:pw@example.com/", "sid=abc"))
+    assert _cookie_header(jar, "https://example.com/") == "sid=abc"
+    assert _cookie_header(jar, "https://u:p@example.com/") == "sid=abc"
+
+
+def test_response_without_set_cookie_changes_nothing() -> None:
+    jar = Cookies({"a": "1"})
+    jar.extract_cookies(Response(200, request=Request("GET", "https://example.com/")))
+    assert jar.get_dict() == {"a": "1"}
+
+
+def test_extract_from_response_without_request_raises() -> None:
+    with pytest.raises(RuntimeError, match="without a request"):
+        Cookies().extract_cookies(Response(200, headers={"Set-Cookie": "a=1"}))
+
+
+# -- Cookie header on requests ------------------------------------------------
+
+
+def test_explicit_cookie_header_is_not_overridden() -> None:
+    jar = Cookies({"a": "1"})
+    request = Request("GET", "https://example.com/", headers={"Cookie": "mine=yes"})
+    jar.set_cookie_header(request)
+    assert request.headers["Cookie"] == "mine=yes"
+
+
+def test_empty_jar_adds_no_header() -> None:
+    assert _cookie_header(Cookies(), "https://example.com/") is None
+
+
+def test_cookies_set_without_domain_go_to_every_host() -> None:
+    jar = Cookies({"a": "1"})
+    assert _cookie_header(jar, "https://example.com/") == "a=1"
+    assert _cookie_header(jar, "http://127.0.0.1:5000/x") == "a=1"
+
+
+def test_cookie_set_for_a_domain_goes_only_there() -> None:
+    jar = Cookies()
+    jar.set("a", "1", domain="example.com")
+    assert _cookie_header(jar, "https://example.com/") == "a=1"
+    assert _cookie_header(jar, "https://example.org/") is None
+
+
+def test_set_with_secure_flag() -> None:
+    jar = Cookies()
+    jar.set("a", "1", domain="example.com", secure=True)
+    assert _cookie_header(jar, "http://example.com/") is None
+    assert _cookie_header(jar, "https://example.com/") == "a=1"
+
+
+# -- mapping and requests-style API ---------------------------------------------
+
+
+def test_mapping_basics() -> None:
+    jar = Cookies([("a", "1"), ("b", "2")])
+    jar["c"] = "3"
+    assert jar["a"] == "1"
+    assert "b" in jar
+    assert "z" not in jar
+    assert sorted(jar) == ["a", "b", "c"]
+    assert len(jar) == 3
+    assert dict(jar.items()) == {"a": "1", "b": "2", "c": "3"}
+    del jar["b"]
+    assert "b" not in jar
+    with pytest.raises(KeyError):
+        jar["b"]
+    with pytest.raises(KeyError):
+        del jar["b"]
+    assert jar.get("b") is None
+    assert jar.get("b", "fallback") == "fallback"
+
+
+def test_bool_is_false_only_when_empty() -> None:
+    jar = Cookies()
+    assert not jar
+    jar["a"] = "1"
+    assert jar
+
+
+def test_same_name_for_two_domains_with_different_values_conflicts() -> None:
+    jar = Cookies()
+    jar.set("sid", "one", domain="a.example")
+    jar.set("sid", "two", domain="b.example")
+    with pytest.raises(CookieConflictError):
+        jar["sid"]
+    assert jar.get("sid", domain="a.example") == "one"
+    assert jar.get("sid", domain="b.example") == "two"
+    assert list(jar) == ["sid"]
+    assert len(jar) == 1
+
+
+def test_same_name_and_value_in_two_places_is_not_a_conflict() -> None:
+    jar = Cookies()
+    jar.set("lang", "en", domain="a.example")
+    jar.set("lang", "en", domain="b.example")
+    assert jar["lang"] == "en"
+
+
+def test_get_filters_by_path() -> None:
+    jar = Cookies()
+    jar.set("a", "root", domain="example.com", path="/")
+    jar.set("a", "api", domain="example.com", path="/api")
+    assert jar.get("a", path="/api") == "api"
+    assert jar.get("a", path="/") == "root"
+
+
+def test_delete_by_domain_leaves_other_domains() -> None:
+    jar = Cookies()
+    jar.set("sid", "one", domain="a.example")
+    jar.set("sid", "two", domain="b.example")
+    jar.delete("sid", domain="a.example")
+    assert jar["sid"] == "two"
+    jar.delete("sid")
+    assert "sid" not in jar
+
+
+def test_clear_by_domain_and_path() -> None:
+    jar = Cookies()
+    jar.set("a", "1", domain="a.example")
+    jar.set("b", "2", domain="b.example", path="/x")
+    jar.set("c", "3", domain="b.example", path="/")
+    jar.clear(domain="a.example")
+    assert sorted(jar) == ["b", "c"]
+    jar.clear(path="/x")
+    assert sorted(jar) == ["c"]
+    jar.clear()
+    assert not jar
+
+
+def test_update_from_jar_keeps_domains_and_attributes() -> None:
+    source = Cookies()
+    source.set("sid", "abc", domain="example.com", path="/api", secure=True)
+    target = Cookies({"other": "1"})
+    target.update(source)
+    assert target.get("sid", domain="example.com", path="/api") == "abc"
+    assert _cookie_header(target, "http://example.com/api") == "other=1"
+
+
+def test_update_from_mapping_pairs_and_keywords() -> None:
+    jar = Cookies()
+    jar.update({"a": "1"})
+    jar.update([("b", "2")])
+    jar.update(c="3")
+    assert jar.get_dict() == {"a": "1", "b": "2", "c": "3"}
+
+
+def test_wraps_an_existing_cookiejar_without_copying() -> None:
+    cookiejar = http.cookiejar.CookieJar()
+    jar = Cookies(cookiejar)
+    jar.extract_cookies(_response("https://example.com/", "sid=abc"))
+    assert [c.name for c in cookiejar] == ["sid"]
+
+
+def test_copying_cookies_does_not_share_the_jar() -> None:
+    original = Cookies({"a": "1"})
+    copy = Cookies(original)
+    copy["b"] = "2"
+    del copy["a"]
+    assert original.get_dict() == {"a": "1"}
+    assert copy.get_dict() == {"b": "2"}
+
+
+def test_get_dict_filters_by_domain() -> None:
+    jar = Cookies()
+    jar.set("a", "1", domain="a.example")
+    jar.set("b", "2", domain="b.example")
+    assert jar.get_dict(domain="b.example") == {"b": "2"}
+
+
+def test_repr_shows_names_and_domains_but_never_values() -> None:
+    jar = Cookies()
+    jar.set("sid", "s3cr3t-value", domain="example.com")
+    text = repr(jar)
+    assert "sid" in text
+    assert "example.com" in text
+    assert "s3cr3t-value" not in text
+
+
+_cookie_names = st.text(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", min_size=1
+)
+_cookie_values = st.text(
+    "abcdefghijklmnopqrstuvwxyz0123456789!#$%&'()*+-./:<>?@[]^_`{|}~", max_size=20
+)
+
+
+@given(st.dictionaries(_cookie_names, _cookie_values, max_size=8))
+def test_cookies_set_by_hand_round_trip_through_the_header(cookies: dict[str, str]) -> None:
+    jar = Cookies(cookies)
+    assert jar.get_dict() == cookies
+    header = _cookie_header(jar, "https://example.com/")
+    if cookies:
+        assert header is not None
+        sent = dict(pair.split("=", 1) for pair in header.split("; "))
+        assert sent == cookies
+    else:
+        assert header is None

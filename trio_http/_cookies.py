@@ -1,0 +1,363 @@
+"""The cookie jar: :class:`Cookies`, a mapping over ``http.cookiejar``.
+
+How this works: the standard library's :class:`http.cookiejar.CookieJar`
+already implements the matching rules (domain and subdomain matching, path
+prefixes, ``Secure``, ``Expires`` and ``Max-Age``, refusal of cookies for a
+domain the response's host does not belong to). It talks to
+``urllib.request``-shaped objects, so two tiny adapters here present a
+:class:`Request` and a :class:`Response` in that shape; nothing else is
+reimplemented.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from typing import TYPE_CHECKING, final, overload
+
+from ._exceptions import CookieConflictError
+
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    from ._models import Request, Response
+
+    _T = TypeVar("_T")
+
+__all__ = ["Cookies"]
+
+
+@final
+class _RequestAdapter:
+    """A :class:`Request` in the shape ``CookieJar`` expects.
+
+    Only the members ``http.cookiejar`` uses exist. The URL given to the jar
+    has no userinfo: the jar derives the request host from the authority.
+    """
+
+    __slots__ = ("_request", "_url", "host", "origin_req_host", "type", "unverifiable")
+
+    def __init__(self, request: Request) -> None:
+        url = request.url
+        self._request = request
+        self.type = url.scheme
+        self.host = url.netloc  # host[:port], IPv6 bracketed
+        self._url = f"{url.scheme}://{self.host}{url.target.decode('ascii')}"
+        self.origin_req_host = url.host
+        # Third-party checks are off in the default policy; every request
+        # counts as one the user asked for.
+        self.unverifiable = False
+
+    def get_full_url(self) -> str:
+        return self._url
+
+    def has_header(self, name: str) -> bool:
+        return name in self._request.headers
+
+    def get_header(self, name: str, default: str | None = None) -> str | None:
+        return self._request.headers.get(name, default)
+
+    def add_unredirected_header(self, name: str, value: str) -> None:
+        self._request.headers[name] = value
+
+
+@final
+class _HeadersAdapter:
+    """Response headers in the shape of ``email.message.Message.get_all``."""
+
+    __slots__ = ("_response",)
+
+    def __init__(self, response: Response) -> None:
+        self._response = response
+
+    def get_all(self, name: str, default: list[str]) -> list[str]:
+        values = self._response.headers.get_list(name)
+        return values if values else default
+
+
+@final
+class _ResponseAdapter:
+    __slots__ = ("_headers",)
+
+    def __init__(self, response: Response) -> None:
+        self._headers = _HeadersAdapter(response)
+
+    def info(self) -> _HeadersAdapter:
+        return self._headers
+
+
+def _new_policy() -> http.cookiejar.DefaultCookiePolicy:
+    # RFC 6265 §5.3: a cookie set without a Domain attribute is host-only. The
+    # standard policy sends it to subdomains too unless told not to.
+    return http.cookiejar.DefaultCookiePolicy(
+        strict_ns_domain=http.cookiejar.DefaultCookiePolicy.DomainStrictNonDomain
+    )
+
+
+def _make_cookie(
+    name: str,
+    value: str,
+    domain: str,
+    path: str,
+    secure: bool,
+    expires: int | None,
+) -> http.cookiejar.Cookie:
+    return http.cookiejar.Cookie(
+        version=0,
+        name=name,
+        value=value,
+        port=None,
+        port_specified=False,
+        domain=domain,
+        # Set by hand, so no host-only restriction: "" matches every host and
+        # "example.com" its subdomains too (requests' meaning).
+        domain_specified=True,
+        domain_initial_dot=domain.startswith("."),
+        path=path,
+        path_specified=bool(path),
+        secure=secure,
+        expires=expires,
+        discard=expires is None,
+        comment=None,
+        comment_url=None,
+        rest={},
+    )
+
+
+@final
+class Cookies(MutableMapping[str, str]):
+    """A cookie jar that reads as a mapping from cookie names to values.
+
+    A client keeps one: it stores the ``Set-Cookie`` headers of every
+    response (:meth:`extract_cookies`) and adds a ``Cookie`` header with the
+    cookies that match each request's URL (:meth:`set_cookie_header`).
+
+    Cookies set by hand with ``jar[name] = value`` or :meth:`set` without a
+    ``domain`` match every host, like requests' session cookies.
+
+    The mapping view has one key per cookie name. When one name is stored
+    for several domains or paths with different values, ``jar[name]`` raises
+    :class:`CookieConflictError`; use :meth:`get` with ``domain``/``path``,
+    :meth:`get_dict`, or iterate :attr:`jar` for the full picture.
+
+    Args:
+        cookies: initial cookies: another :class:`Cookies` (copied), a
+            ``CookieJar`` (wrapped, not copied, so a requests-style jar keeps
+            receiving cookies), a mapping, or ``(name, value)`` pairs.
+
+    Attributes:
+        jar: the underlying :class:`http.cookiejar.CookieJar`. It has its own
+            lock, so a jar may be shared between threads.
+    """
+
+    __slots__ = ("jar",)
+
+    def __init__(
+        self,
+        cookies: (
+            Cookies
+            | http.cookiejar.CookieJar
+            | Mapping[str, str]
+            | Iterable[tuple[str, str]]
+            | None
+        ) = None,
+    ) -> None:
+        if isinstance(cookies, http.cookiejar.CookieJar):
+            self.jar: http.cookiejar.CookieJar = cookies
+        else:
+            self.jar = http.cookiejar.CookieJar(_new_policy())
+            if cookies is not None:
+                self.update(cookies)
+
+    # -- requests and responses -------------------------------------------
+
+    def extract_cookies(self, response: Response) -> None:
+        """Store the cookies of ``response``'s ``Set-Cookie`` headers.
+
+        Cookies the policy refuses (a domain the response's host is not in, a
+        path it cannot set) are dropped; an expiry date in the past or
+        ``Max-Age=0`` deletes the stored cookie.
+
+        Raises:
+            RuntimeError: the response has no request attached.
+        """
+        if "Set-Cookie" not in response.headers:
+            return
+        request = response.request
+        if request is None:
+            raise RuntimeError("cannot extract cookies from a response without a request")
+        self.jar.extract_cookies(
+            _ResponseAdapter(response),  # type: ignore[arg-type]
+            _RequestAdapter(request),  # type: ignore[arg-type]
+        )
+
+    def set_cookie_header(self, request: Request) -> None:
+        """Add a ``Cookie`` header with the cookies that match ``request.url``.
+
+        Secure cookies go only to ``https``; expired ones are dropped. A
+        ``Cookie`` header already on the request is left alone.
+        """
+        if "Cookie" in request.headers:
+            return
+        for _ in self.jar:
+            break
+        else:
+            return  # empty jar: skip the policy machinery
+        self.jar.add_cookie_header(_RequestAdapter(request))  # type: ignore[arg-type]
+
+    # -- requests-style API ------------------------------------------------
+
+    def set(
+        self,
+        name: str,
+        value: str,
+        domain: str = "",
+        path: str = "/",
+        *,
+        secure: bool = False,
+        expires: int | None = None,
+    ) -> None:
+        """Store a cookie.
+
+        Args:
+            name: the cookie name.
+            value: the cookie value, sent as is.
+            domain: the host it is sent to (and, with a leading dot, its
+                subdomains); ``""`` sends it to every host.
+            path: the path prefix it is sent for.
+            secure: send it only over https.
+            expires: expiry as a Unix timestamp; ``None`` for a session cookie.
+        """
+        self.jar.set_cookie(_make_cookie(name, value, domain, path, secure, expires))
+
+    def _matching(
+        self, name: str | None, domain: str | None, path: str | None
+    ) -> list[http.cookiejar.Cookie]:
+        return [
+            cookie
+            for cookie in self.jar
+            if (name is None or cookie.name == name)
+            and (domain is None or cookie.domain == domain)
+            and (path is None or cookie.path == path)
+        ]
+
+    @overload
+    def get(
+        self, name: str, default: None = None, domain: str | None = None, path: str | None = None
+    ) -> str | None: ...
+    @overload
+    def get(
+        self, name: str, default: str | _T, domain: str | None = None, path: str | None = None
+    ) -> str | _T: ...
+    def get(
+        self,
+        name: str,
+        default: object = None,
+        domain: str | None = None,
+        path: str | None = None,
+    ) -> object:
+        """The value of cookie ``name``, or ``default`` when none matches.
+
+        Args:
+            name: the cookie name.
+            default: returned when no cookie matches.
+            domain: only consider cookies stored for exactly this domain.
+            path: only consider cookies stored for exactly this path.
+
+        Raises:
+            CookieConflictError: several matching cookies have different
+                values.
+        """
+        value: str | None = None
+        found = False
+        for cookie in self._matching(name, domain, path):
+            if found and cookie.value != value:
+                raise CookieConflictError(
+                    f"several cookies named {name!r} match; pass domain= and/or path= to choose one"
+                )
+            value = cookie.value
+            found = True
+        return value if found else default
+
+    def delete(self, name: str, domain: str | None = None, path: str | None = None) -> None:
+        """Remove every cookie called ``name`` (in ``domain``/``path`` if given)."""
+        for cookie in self._matching(name, domain, path):
+            self.jar.clear(cookie.domain, cookie.path, cookie.name)
+
+    def clear(self, domain: str | None = None, path: str | None = None) -> None:
+        """Remove all cookies, or those stored for ``domain`` and/or ``path``."""
+        if domain is None and path is None:
+            self.jar.clear()
+            return
+        for cookie in self._matching(None, domain, path):
+            self.jar.clear(cookie.domain, cookie.path, cookie.name)
+
+    def update(  # type: ignore[override]
+        self,
+        cookies: (
+            Cookies
+            | http.cookiejar.CookieJar
+            | Mapping[str, str]
+            | Iterable[tuple[str, str]]
+            | None
+        ) = None,
+        /,
+        **kwargs: str,
+    ) -> None:
+        """Add cookies: whole cookies from a jar, or names and values."""
+        if isinstance(cookies, Cookies):
+            cookies = cookies.jar
+        if isinstance(cookies, http.cookiejar.CookieJar):
+            for cookie in cookies:
+                self.jar.set_cookie(cookie)
+        elif isinstance(cookies, Mapping):
+            for name, value in cookies.items():
+                self.set(name, value)
+        elif cookies is not None:
+            for name, value in cookies:
+                self.set(name, value)
+        for name, value in kwargs.items():
+            self.set(name, value)
+
+    def get_dict(self, domain: str | None = None, path: str | None = None) -> dict[str, str]:
+        """Names and values as a plain dict (the last stored wins on a clash)."""
+        return {cookie.name: cookie.value or "" for cookie in self._matching(None, domain, path)}
+
+    # -- mapping ----------------------------------------------------------
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __setitem__(self, name: str, value: str) -> None:
+        self.set(name, value)
+
+    def __delitem__(self, name: str) -> None:
+        matches = self._matching(name, None, None)
+        if not matches:
+            raise KeyError(name)
+        for cookie in matches:
+            self.jar.clear(cookie.domain, cookie.path, cookie.name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(cookie.name for cookie in self.jar))
+
+    def __len__(self) -> int:
+        return len({cookie.name for cookie in self.jar})
+
+    def __contains__(self, name: object) -> bool:
+        return any(cookie.name == name for cookie in self.jar)
+
+    def __bool__(self) -> bool:
+        for _ in self.jar:
+            return True
+        return False
+
+    def __repr__(self) -> str:
+        # Values are secrets (session ids); show where cookies go, not what.
+        listed = ", ".join(
+            f"{cookie.name} for {cookie.domain or '*'}{cookie.path}" for cookie in self.jar
+        )
+        return f"<Cookies [{listed}]>"
