@@ -1,0 +1,120 @@
+"""trio_http: a Trio-native HTTP client with structured concurrency.
+
+The public API is exactly what this module re-exports.
+"""
+
+from __future__ import annotations
+
+from . import _exceptions as exceptions
+from ._auth import Auth as Auth
+from ._auth import BasicAuth as BasicAuth
+from ._auth import DigestAuth as DigestAuth
+from ._auth import FunctionAuth as FunctionAuth
+from ._auth import NetRCAuth as NetRCAuth
+from ._client import USE_CLIENT_DEFAULT as USE_CLIENT_DEFAULT
+from ._client import AsyncClient as AsyncClient
+from ._client import __version__ as __version__
+from ._config import Limits as Limits
+from ._config import Timeouts as Timeouts
+from ._cookies import Cookies as Cookies
+from ._exceptions import ChunkedEncodingError as ChunkedEncodingError
+from ._exceptions import ClientStateError as ClientStateError
+from ._exceptions import ConnectError as ConnectError
+from ._exceptions import ConnectionError as ConnectionError
+from ._exceptions import ConnectTimeout as ConnectTimeout
+from ._exceptions import ContentDecodingError as ContentDecodingError
+from ._exceptions import CookieConflictError as CookieConflictError
+from ._exceptions import DecompressionBombError as DecompressionBombError
+from ._exceptions import HTTPError as HTTPError
+from ._exceptions import InvalidHeader as InvalidHeader
+from ._exceptions import InvalidJSONError as InvalidJSONError
+from ._exceptions import InvalidProxyURL as InvalidProxyURL
+from ._exceptions import InvalidSchema as InvalidSchema
+from ._exceptions import InvalidURL as InvalidURL
+from ._exceptions import JSONDecodeError as JSONDecodeError
+from ._exceptions import LocalProtocolError as LocalProtocolError
+from ._exceptions import MissingSchema as MissingSchema
+from ._exceptions import PoolTimeout as PoolTimeout
+from ._exceptions import ProxyError as ProxyError
+from ._exceptions import ReadError as ReadError
+from ._exceptions import ReadTimeout as ReadTimeout
+from ._exceptions import RemoteProtocolError as RemoteProtocolError
+from ._exceptions import RequestException as RequestException
+from ._exceptions import ResponseNotRead as ResponseNotRead
+from ._exceptions import ResponseTooLarge as ResponseTooLarge
+from ._exceptions import RetryError as RetryError
+from ._exceptions import SSLError as SSLError
+from ._exceptions import StreamConsumedError as StreamConsumedError
+from ._exceptions import Timeout as Timeout
+from ._exceptions import TooManyRedirects as TooManyRedirects
+from ._exceptions import TotalTimeout as TotalTimeout
+from ._exceptions import UnrewindableBodyError as UnrewindableBodyError
+from ._exceptions import URLRequired as URLRequired
+from ._exceptions import WriteError as WriteError
+from ._exceptions import WriteTimeout as WriteTimeout
+from ._headers import Headers as Headers
+from ._models import Request as Request
+from ._models import Response as Response
+from ._status_codes import codes as codes
+from ._streams import AsyncByteStream as AsyncByteStream
+from ._transports._base import AsyncBaseTransport as AsyncBaseTransport
+from ._transports._pool import ConnectionPool as ConnectionPool
+from ._urls import URL as URL
+
+__all__ = [
+    "AsyncBaseTransport",
+    "AsyncByteStream",
+    "AsyncClient",
+    "Auth",
+    "BasicAuth",
+    "ChunkedEncodingError",
+    "ClientStateError",
+    "ConnectError",
+    "ConnectTimeout",
+    "ConnectionError",
+    "ConnectionPool",
+    "ContentDecodingError",
+    "CookieConflictError",
+    "Cookies",
+    "DecompressionBombError",
+    "DigestAuth",
+    "FunctionAuth",
+    "HTTPError",
+    "Headers",
+    "InvalidHeader",
+    "InvalidJSONError",
+    "InvalidProxyURL",
+    "InvalidSchema",
+    "InvalidURL",
+    "JSONDecodeError",
+    "Limits",
+    "LocalProtocolError",
+    "MissingSchema",
+    "NetRCAuth",
+    "PoolTimeout",
+    "ProxyError",
+    "ReadError",
+    "ReadTimeout",
+    "RemoteProtocolError",
+    "Request",
+    "RequestException",
+    "Response",
+    "ResponseNotRead",
+    "ResponseTooLarge",
+    "RetryError",
+    "SSLError",
+    "StreamConsumedError",
+    "Timeout",
+    "Timeouts",
+    "TooManyRedirects",
+    "TotalTimeout",
+    "URL",
+    "URLRequired",
+    "USE_CLIENT_DEFAULT",
+    "UnrewindableBodyError",
+    "WriteError",
+    "WriteTimeout",
+    "__version__",
+    "codes",
+    "exceptions",
+]

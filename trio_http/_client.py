@@ -1,0 +1,586 @@
+"""``AsyncClient``: defaults, the auth / redirect / cookie loop, hooks, deadlines.
+
+How this works. ``send`` opens one cancel scope for the overall deadline
+(``Timeout.total``) around everything: pool wait, DNS, connect, TLS, every
+redirect hop and, unless streaming, the body. Inside it, ``_send_handling_redirects``
+asks the pure :func:`build_redirect_request` for each next hop, and
+``_send_handling_auth`` drives the auth flow generator, which may look at a
+response and ask for a retry. ``_send_single`` does one exchange with a
+transport, applying cookies and event hooks.
+
+The client owns a nursery, opened by ``async with``: pool housekeeping runs
+there, and nothing the client starts outlives the block.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import importlib.util
+import inspect
+import math
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, final
+
+import trio
+
+from ._auth import Auth, auth_from_value
+from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MAX_REDIRECTS, Limits, Timeouts
+from ._cookies import Cookies
+from ._exceptions import ClientStateError, RequestException, TotalTimeout
+from ._headers import Headers
+from ._models import Request, Response
+from ._redirects import build_redirect_request
+from ._transports._pool import ConnectionPool
+from ._urls import URL, validate_request_url
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from ._transports._base import AsyncBaseTransport
+    from ._transports._net import CertTypes, VerifyTypes
+    from ._types import (
+        CookieTypes,
+        HeaderTypes,
+        QueryParamTypes,
+        RequestFiles,
+        TimeoutTypes,
+        URLTypes,
+    )
+
+__all__ = ["USE_CLIENT_DEFAULT", "AsyncClient"]
+
+__version__ = "0.1.0.dev0"
+USER_AGENT = f"trio_http/{__version__}"
+# A redirect's own body is read (to keep the connection) only up to this size.
+REDIRECT_BODY_DRAIN_MAX = 64 * 1024
+_INF = math.inf
+
+
+class _UseClientDefault(enum.Enum):
+    """Marker for "use the client's setting" in per-request arguments."""
+
+    token = 0
+
+    def __repr__(self) -> str:
+        return "USE_CLIENT_DEFAULT"
+
+
+USE_CLIENT_DEFAULT = _UseClientDefault.token
+EventHook = Callable[..., Any]
+
+
+class _State(enum.Enum):
+    UNOPENED = 1
+    OPEN = 2
+    CLOSED = 3
+
+
+@functools.lru_cache(maxsize=1)
+def accept_encoding() -> str:
+    """The Content-Encodings this process can decode, for Accept-Encoding."""
+    encodings = ["gzip", "deflate"]
+    if importlib.util.find_spec("brotli") or importlib.util.find_spec("brotlicffi"):
+        encodings.append("br")
+    if importlib.util.find_spec("zstandard"):
+        encodings.append("zstd")
+    return ", ".join(encodings)
+
+
+def _default_headers() -> Headers:
+    return Headers(
+        [
+            ("User-Agent", USER_AGENT),
+            ("Accept", "*/*"),
+            ("Accept-Encoding", accept_encoding()),
+        ]
+    )
+
+
+@final
+class AsyncClient:
+    """An HTTP client for Trio programs, with a connection pool.
+
+    Use it as an async context manager; the block owns everything the client
+    starts::
+
+        async with trio_http.AsyncClient(base_url="https://api.example") as client:
+            r = await client.get("/items", params={"page": 2})
+
+    Args:
+        auth: default auth: a ``(user, password)`` tuple, an :class:`Auth`,
+            or a callable taking and returning a :class:`Request`.
+        params: query parameters added to every request.
+        headers: headers sent with every request (override the defaults).
+        cookies: initial cookies for the client's jar.
+        verify: True (certifi's CAs), False, a CA bundle file or directory,
+            or an ``ssl.SSLContext``.
+        cert: client certificate file, or ``(cert, key)``.
+        timeout: a :class:`Timeouts`, seconds, ``None`` (no limit) or a
+            ``(connect, read)`` tuple. Default: connect 10 s, others 60 s.
+        limits: pool :class:`Limits`.
+        follow_redirects: follow 3xx responses (default True, like requests).
+        max_redirects: redirects followed before :class:`TooManyRedirects`.
+        event_hooks: ``{"request": [fn, ...], "response": [fn, ...]}``; each
+            function may be sync or async.
+        base_url: relative request URLs are joined onto this.
+        transport: send through this transport instead of the pool.
+        default_encoding: text encoding when the response names none, or a
+            callable guessing one from the body.
+        local_address: local IP address to bind outgoing connections to.
+        uds: send every request over this Unix domain socket.
+    """
+
+    def __init__(
+        self,
+        *,
+        auth: Any = None,
+        params: QueryParamTypes | None = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        verify: VerifyTypes = True,
+        cert: CertTypes = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        limits: Limits = DEFAULT_LIMITS,
+        follow_redirects: bool = True,
+        max_redirects: int = MAX_REDIRECTS,
+        event_hooks: Mapping[str, list[EventHook]] | None = None,
+        base_url: URLTypes = "",
+        transport: AsyncBaseTransport | None = None,
+        default_encoding: str | Callable[[bytes], str] = "utf-8",
+        local_address: str | None = None,
+        uds: str | None = None,
+    ) -> None:
+        self.auth = auth
+        self.params: QueryParamTypes | None = params
+        self.headers = _default_headers()
+        if headers is not None:
+            self.headers.update(Headers(headers))
+        self.cookies = Cookies(cookies)
+        self.timeout = Timeouts.from_value(timeout)
+        self.follow_redirects = follow_redirects
+        if type(max_redirects) is not int or max_redirects < 0:
+            raise ValueError("max_redirects must be a whole number >= 0")
+        self.max_redirects = max_redirects
+        hooks = event_hooks or {}
+        unknown = set(hooks) - {"request", "response"}
+        if unknown:
+            raise ValueError(f"unknown event hook kinds: {sorted(unknown)}")
+        self.event_hooks: dict[str, list[EventHook]] = {
+            "request": list(hooks.get("request", ())),
+            "response": list(hooks.get("response", ())),
+        }
+        self.base_url = URL(base_url)
+        if self.base_url.path and not self.base_url.path.endswith("/"):
+            # "/api" + "items" should give "/api/items", not "/items".
+            self.base_url = self.base_url.copy_with(path=self.base_url.path + "/")
+        self.default_encoding = default_encoding
+        self._transport: AsyncBaseTransport = (
+            transport
+            if transport is not None
+            else ConnectionPool(
+                verify=verify,
+                cert=cert,
+                limits=limits,
+                local_address=local_address,
+                uds=uds,
+            )
+        )
+        self._state = _State.UNOPENED
+        self._nursery: trio.Nursery | None = None
+        self._nursery_manager: Any = None
+
+    # -- lifecycle --------------------------------------------------------
+
+    async def __aenter__(self) -> AsyncClient:
+        if self._state is not _State.UNOPENED:
+            raise ClientStateError("an AsyncClient can be opened once; create a new one instead")
+        manager = trio.open_nursery()
+        self._nursery = await manager.__aenter__()
+        self._nursery_manager = manager
+        self._state = _State.OPEN
+        housekeeping = getattr(self._transport, "run_housekeeping", None)
+        if housekeeping is not None:
+            self._nursery.start_soon(housekeeping)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        self._state = _State.CLOSED
+        try:
+            with trio.CancelScope(shield=True):
+                await self._transport.aclose()
+        finally:
+            assert self._nursery is not None
+            self._nursery.cancel_scope.cancel()
+            manager, self._nursery_manager = self._nursery_manager, None
+            result: bool | None = await manager.__aexit__(exc_type, exc, tb)
+        return result
+
+    @property
+    def is_closed(self) -> bool:
+        return self._state is _State.CLOSED
+
+    def _check_open(self) -> None:
+        if self._state is not _State.OPEN:
+            if self._state is _State.UNOPENED:
+                raise ClientStateError(
+                    "the client is not open: use it inside "
+                    "'async with trio_http.AsyncClient() as client:'"
+                )
+            raise ClientStateError("the client is closed: its 'async with' block has ended")
+
+    # -- building requests ------------------------------------------------
+
+    def _merge_url(self, url: URLTypes) -> URL:
+        merged = url if isinstance(url, URL) else URL(url)
+        if not merged.is_absolute_url and self.base_url.is_absolute_url:
+            merged = self.base_url.join(str(merged).lstrip("/"))
+        return merged
+
+    def build_request(
+        self,
+        method: str,
+        url: URLTypes,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: RequestFiles | None = None,
+        json: Any = None,
+        params: QueryParamTypes | None = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        timeout: TimeoutTypes | _UseClientDefault = USE_CLIENT_DEFAULT,
+        extensions: dict[str, Any] | None = None,
+    ) -> Request:
+        """Build a :class:`Request` with the client's defaults merged in.
+
+        Not a checkpoint; does no I/O.
+
+        Raises:
+            MissingSchema, InvalidSchema, InvalidURL: the URL cannot be sent.
+            InvalidHeader: a header name or value is invalid.
+        """
+        full_url = self._merge_url(url)
+        validate_request_url(full_url)
+        if self.params:
+            full_url = full_url.copy_merge_params(self.params)
+        if params:
+            full_url = full_url.copy_merge_params(params)
+        merged = self.headers.copy()
+        if headers is not None:
+            merged.update(headers if isinstance(headers, Headers) else Headers(headers))
+        if cookies:
+            jar = Cookies(self.cookies)
+            jar.update(Cookies(cookies))
+            probe = Request(method, full_url, headers=merged)
+            jar.set_cookie_header(probe)
+            merged = probe.headers
+            del merged["Host"]
+        extensions = {} if extensions is None else dict(extensions)
+        extensions["timeout"] = (
+            self.timeout if timeout is USE_CLIENT_DEFAULT else Timeouts.from_value(timeout)
+        )
+        return Request(
+            method,
+            full_url,
+            headers=merged,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            extensions=extensions,
+        )
+
+    # -- sending ----------------------------------------------------------
+
+    async def send(
+        self,
+        request: Request,
+        *,
+        stream: bool = False,
+        auth: Any = USE_CLIENT_DEFAULT,
+        follow_redirects: bool | _UseClientDefault = USE_CLIENT_DEFAULT,
+    ) -> Response:
+        """Send a request and return its response.
+
+        A checkpoint. With ``stream=False`` the body is read before
+        returning; with ``stream=True`` it is not, and the caller must
+        ``aclose()`` the response (prefer :meth:`stream`).
+
+        Cancellation at any point leaves the pool consistent: a connection
+        in an unknown state is closed, never reused.
+
+        Raises:
+            RequestException: one subclass per failure, never a group.
+            ClientStateError: used outside the client's ``async with``.
+        """
+        self._check_open()
+        timeout: Timeouts = request.extensions.get("timeout") or self.timeout
+        request.extensions["timeout"] = timeout
+        follow = (
+            self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
+        )
+        auth_flow = self._build_auth(request, auth)
+        total_deadline = _INF
+        if timeout.total is not None:
+            total_deadline = trio.current_time() + timeout.total
+        request.extensions["deadline"] = total_deadline
+        response: Response | None = None
+        try:
+            with trio.CancelScope(deadline=total_deadline) as scope:
+                response = await self._send_handling_redirects(request, auth_flow, follow)
+                if not stream:
+                    try:
+                        await response.aread()
+                    finally:
+                        await response.aclose()
+        except RequestException as exc:
+            if exc.request is None:
+                exc.request = request
+            raise
+        if scope.cancelled_caught:
+            if response is not None:
+                await response.aclose()
+            raise TotalTimeout(
+                f"the request did not complete within its overall deadline of {timeout.total} s",
+                request=request,
+            )
+        assert response is not None
+        return response
+
+    def _build_auth(self, request: Request, auth: Any) -> Auth | None:
+        value = self.auth if auth is USE_CLIENT_DEFAULT else auth
+        if value is None:
+            url = request.url
+            if url.username or url.password:
+                return auth_from_value((url.username, url.password))
+            return None
+        return auth_from_value(value)
+
+    async def _send_handling_redirects(
+        self, request: Request, auth: Auth | None, follow_redirects: bool
+    ) -> Response:
+        history: list[Response] = []
+        origin = request.url.origin
+        while True:
+            hop_auth = auth if request.url.origin == origin else None
+            response = await self._send_handling_auth(request, hop_auth, history)
+            if not follow_redirects or not response.is_redirect:
+                response.history = history
+                if response.is_redirect:
+                    response.next_request = self._redirect_request(request, response, history)
+                return response
+            try:
+                next_request = self._redirect_request(request, response, history)
+            except BaseException:
+                await response.aclose()
+                raise
+            await _drain(response)
+            history.append(response)
+            request = next_request
+
+    def _redirect_request(
+        self, request: Request, response: Response, history: list[Response]
+    ) -> Request:
+        next_request = build_redirect_request(
+            request, response, history=history, max_redirects=self.max_redirects
+        )
+        next_request.extensions = request.extensions
+        return next_request
+
+    async def _send_handling_auth(
+        self, request: Request, auth: Auth | None, history: list[Response]
+    ) -> Response:
+        if auth is None:
+            return await self._send_single(request)
+        if auth.requires_request_body:
+            await request.aread()
+        flow = auth.auth_flow(request)
+        next_request = next(flow)
+        while True:
+            response = await self._send_single(next_request)
+            if auth.requires_response_body:
+                await response.aread()
+            try:
+                next_request = flow.send(response)
+            except StopIteration:
+                return response
+            except BaseException:
+                await response.aclose()
+                raise
+            next_request.extensions = request.extensions
+            try:
+                # The retry sends the body again (a file is sought back).
+                next_request.stream.rewind()
+            except BaseException:
+                await response.aclose()
+                raise
+            await _drain(response)
+            response.history = list(history)
+            history.append(response)
+
+    async def _send_single(self, request: Request) -> Response:
+        for hook in self.event_hooks["request"]:
+            await _call_hook(hook, request)
+        if "Cookie" not in request.headers and self.cookies:
+            self.cookies.set_cookie_header(request)
+        started = trio.current_time()
+        response = await self._transport.handle_async_request(request)
+        try:
+            response.elapsed = _timedelta(trio.current_time() - started)
+            response.default_encoding = self.default_encoding
+            if "Set-Cookie" in response.headers:
+                self.cookies.extract_cookies(response)
+            for hook in self.event_hooks["response"]:
+                await _call_hook(hook, response)
+        except BaseException:
+            await response.aclose()
+            raise
+        return response
+
+    # -- the verbs --------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        url: URLTypes,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: RequestFiles | None = None,
+        json: Any = None,
+        params: QueryParamTypes | None = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = USE_CLIENT_DEFAULT,
+        follow_redirects: bool | _UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | _UseClientDefault = USE_CLIENT_DEFAULT,
+        extensions: dict[str, Any] | None = None,
+    ) -> Response:
+        """Build and send a request; the response body is read.
+
+        A checkpoint. See :meth:`send` for errors and cancellation.
+        """
+        self._check_open()
+        request = self.build_request(
+            method,
+            url,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
+        )
+        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: URLTypes,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: RequestFiles | None = None,
+        json: Any = None,
+        params: QueryParamTypes | None = None,
+        headers: HeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        auth: Any = USE_CLIENT_DEFAULT,
+        follow_redirects: bool | _UseClientDefault = USE_CLIENT_DEFAULT,
+        timeout: TimeoutTypes | _UseClientDefault = USE_CLIENT_DEFAULT,
+        extensions: dict[str, Any] | None = None,
+    ) -> AsyncIterator[Response]:
+        """Send a request and yield the response with its body unread.
+
+        ``async with client.stream("GET", url) as r: async for chunk in
+        r.aiter_bytes(): ...``. The response is closed when the block ends;
+        leaving early closes the connection (it is not reused).
+        """
+        self._check_open()
+        request = self.build_request(
+            method,
+            url,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            params=params,
+            headers=headers,
+            cookies=cookies,
+            timeout=timeout,
+            extensions=extensions,
+        )
+        response = await self.send(
+            request, stream=True, auth=auth, follow_redirects=follow_redirects
+        )
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    async def get(self, url: URLTypes, **kwargs: Any) -> Response:
+        """Send a GET request. Keyword arguments as for :meth:`request`."""
+        return await self.request("GET", url, **kwargs)
+
+    async def head(self, url: URLTypes, **kwargs: Any) -> Response:
+        """Send a HEAD request. Keyword arguments as for :meth:`request`."""
+        return await self.request("HEAD", url, **kwargs)
+
+    async def options(self, url: URLTypes, **kwargs: Any) -> Response:
+        """Send an OPTIONS request. Keyword arguments as for :meth:`request`."""
+        return await self.request("OPTIONS", url, **kwargs)
+
+    async def post(self, url: URLTypes, **kwargs: Any) -> Response:
+        """Send a POST request. Keyword arguments as for :meth:`request`."""
+        return await self.request("POST", url, **kwargs)
+
+    async def put(self, url: URLTypes, **kwargs: Any) -> Response:
+        """Send a PUT request. Keyword arguments as for :meth:`request`."""
+        return await self.request("PUT", url, **kwargs)
+
+    async def patch(self, url: URLTypes, **kwargs: Any) -> Response:
+        """Send a PATCH request. Keyword arguments as for :meth:`request`."""
+        return await self.request("PATCH", url, **kwargs)
+
+    async def delete(self, url: URLTypes, **kwargs: Any) -> Response:
+        """Send a DELETE request. Keyword arguments as for :meth:`request`."""
+        return await self.request("DELETE", url, **kwargs)
+
+
+async def _call_hook(hook: EventHook, value: Any) -> None:
+    result = hook(value)
+    if inspect.isawaitable(result):
+        await result
+
+
+async def _drain(response: Response) -> None:
+    """Finish with an intermediate response (redirect, auth challenge).
+
+    A small body is read so the connection can be reused; a large one is
+    not worth the bytes, so the connection is closed instead.
+    """
+    length = response.headers.get("Content-Length")
+    if length is not None and length.isdigit() and int(length) <= REDIRECT_BODY_DRAIN_MAX:
+        try:
+            async for _ in response.aiter_raw():
+                pass
+        except RequestException:
+            pass
+    await response.aclose()
+
+
+def _timedelta(seconds: float) -> Any:
+    import datetime
+
+    return datetime.timedelta(seconds=seconds)

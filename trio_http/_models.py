@@ -1,0 +1,501 @@
+"""Request and Response models (layer 0: no I/O library imported here).
+
+A :class:`Response` holds an :class:`~trio_http._streams.AsyncByteStream`
+from its transport. Reading it (``aread``/``aiter_*``) decodes the
+Content-Encoding as the bytes arrive, bounded by the decompression limits;
+``aclose`` hands the connection back to the pool or closes it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json as jsonlib
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, final
+
+from . import _decoders
+from ._exceptions import (
+    HTTPError,
+    JSONDecodeError,
+    LocalProtocolError,
+    ResponseNotRead,
+    StreamConsumedError,
+)
+from ._headers import Headers
+from ._status_codes import reason_phrase as _reason_phrase
+from ._streams import (
+    EMPTY_CONTENT,
+    AsyncByteStream,
+    BytesContent,
+    ByteStream,
+    RequestContent,
+)
+from ._urls import URL
+
+if TYPE_CHECKING:
+    from ._types import HeaderTypes, QueryParamTypes, RequestFiles
+
+__all__ = ["Request", "Response"]
+
+_METHOD_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+)
+_METHODS_WITHOUT_BODY = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "DELETE", "CONNECT"})
+
+
+def normalize_method(method: str | bytes) -> str:
+    """Upper-case and validate an HTTP method token.
+
+    Raises:
+        LocalProtocolError: empty, or not an RFC 9110 token.
+    """
+    if isinstance(method, bytes):
+        method = method.decode("ascii", "replace")
+    if not isinstance(method, str) or not method or not _METHOD_CHARS.issuperset(method):
+        raise LocalProtocolError(f"invalid HTTP method {method!r}")
+    return method.upper()
+
+
+@final
+class Request:
+    """One HTTP request, as sent on the wire.
+
+    Build it with the client's ``build_request`` (which merges client
+    defaults), or directly. The body comes from exactly one of ``content``,
+    ``data``, ``files`` (with optional ``data`` form fields) or ``json``.
+
+    Attributes:
+        method: upper-case method.
+        url: the absolute :class:`URL`.
+        headers: :class:`Headers`, including ``Host`` and body framing.
+        stream: the body as a :class:`RequestContent`.
+        extensions: per-request settings for transports (``timeout``, ...).
+    """
+
+    __slots__ = ("extensions", "headers", "method", "stream", "url")
+
+    def __init__(
+        self,
+        method: str | bytes,
+        url: URL | str,
+        *,
+        params: QueryParamTypes | None = None,
+        headers: HeaderTypes | None = None,
+        content: Any = None,
+        data: Any = None,
+        files: RequestFiles | None = None,
+        json: Any = None,
+        stream: RequestContent | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> None:
+        self.method = normalize_method(method)
+        self.url = URL(url) if params is None else URL(url, params=params)
+        self.headers = headers.copy() if isinstance(headers, Headers) else Headers(headers)
+        self.extensions: dict[str, Any] = {} if extensions is None else extensions
+        if stream is None:
+            if content is None and data is None and files is None and json is None:
+                stream = EMPTY_CONTENT
+            else:
+                from ._content import encode_request
+
+                content_headers, stream = encode_request(
+                    content=content, data=data, files=files, json=json
+                )
+                for name, value in content_headers.items():
+                    if name not in self.headers:
+                        self.headers[name] = value
+        self.stream = stream
+        self._prepare_framing()
+
+    def _prepare_framing(self) -> None:
+        headers = self.headers
+        if "Host" not in headers and self.url.host:
+            headers["Host"] = self.url.netloc
+        if "Content-Length" in headers or "Transfer-Encoding" in headers:
+            return
+        length = self.stream.length
+        if length is None:
+            headers["Transfer-Encoding"] = "chunked"
+        elif length or self.method not in _METHODS_WITHOUT_BODY:
+            headers["Content-Length"] = str(length)
+
+    @property
+    def content(self) -> bytes:
+        """The body, when it is held in memory.
+
+        Raises:
+            ResponseNotRead: the body is a stream that has not been read.
+        """
+        if isinstance(self.stream, BytesContent):
+            return self.stream.body
+        raise ResponseNotRead("the request body is a stream; call aread() first")
+
+    async def aread(self) -> bytes:
+        """Read a streamed body into memory (so it can be sent again)."""
+        if not isinstance(self.stream, BytesContent):
+            body = b"".join([chunk async for chunk in self.stream])
+            self.stream = BytesContent(body)
+        return self.stream.body
+
+    def __repr__(self) -> str:
+        return f"<Request({self.method!r}, {str(self.url)!r})>"
+
+
+@final
+class Response:
+    """An HTTP response.
+
+    A response from ``client.get()`` and friends is read already: ``content``,
+    ``text`` and ``json()`` work at once. One from ``client.stream()`` is not:
+    iterate ``aiter_bytes()`` (or call ``aread()``) inside the ``async with``.
+
+    Attributes:
+        status_code: the status as an ``int``.
+        reason_phrase: the server's reason phrase (``reason`` is an alias).
+        http_version: ``"HTTP/1.1"`` or ``"HTTP/2"``.
+        headers: response :class:`Headers`.
+        request: the :class:`Request` that produced this response.
+        history: the redirect responses that led here, oldest first.
+        elapsed: time from sending the request to the complete response
+            headers (requests' meaning).
+        default_encoding: text encoding used when neither the headers nor
+            ``encoding`` name one: a codec name, or a callable that guesses
+            one from the body.
+    """
+
+    __slots__ = (
+        "_content",
+        "_decoder",
+        "_encoding",
+        "_is_closed",
+        "_stream_consumed",
+        "default_encoding",
+        "elapsed",
+        "extensions",
+        "headers",
+        "history",
+        "http_version",
+        "next_request",
+        "num_bytes_downloaded",
+        "reason_phrase",
+        "request",
+        "status_code",
+        "stream",
+    )
+
+    def __init__(
+        self,
+        status_code: int,
+        *,
+        headers: HeaderTypes | None = None,
+        content: bytes | str | None = None,
+        stream: AsyncByteStream | None = None,
+        request: Request | None = None,
+        http_version: str = "HTTP/1.1",
+        reason_phrase: str | None = None,
+        extensions: dict[str, Any] | None = None,
+        default_encoding: str | Callable[[bytes], str] = "utf-8",
+    ) -> None:
+        self.status_code = status_code
+        self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+        self.request = request
+        self.http_version = http_version
+        self.reason_phrase = (
+            reason_phrase if reason_phrase is not None else _reason_phrase(status_code)
+        )
+        self.extensions: dict[str, Any] = {} if extensions is None else extensions
+        self.history: list[Response] = []
+        self.elapsed = datetime.timedelta(0)
+        self.next_request: Request | None = None
+        self.default_encoding = default_encoding
+        self.num_bytes_downloaded = 0
+        self._encoding: str | None = None
+        self._decoder: Any = None
+        self._is_closed = False
+        self._stream_consumed = False
+        self._content: bytes | None
+        if content is not None:
+            body = content.encode("utf-8") if isinstance(content, str) else content
+            self._content = body
+            self.stream: AsyncByteStream = ByteStream(body)
+            self._stream_consumed = True
+            self._is_closed = True
+        else:
+            self._content = None
+            self.stream = stream if stream is not None else ByteStream(b"")
+
+    # -- status -----------------------------------------------------------
+
+    @property
+    def reason(self) -> str:
+        """The reason phrase (requests' name)."""
+        return self.reason_phrase
+
+    @property
+    def url(self) -> URL:
+        """The URL of the request that produced this response."""
+        if self.request is None:
+            raise RuntimeError("this response has no request attached")
+        return self.request.url
+
+    @property
+    def is_informational(self) -> bool:
+        return 100 <= self.status_code < 200
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def is_redirect(self) -> bool:
+        """A redirect status with a ``Location`` header (requests' meaning)."""
+        return self.status_code in (301, 302, 303, 307, 308) and "Location" in self.headers
+
+    @property
+    def is_permanent_redirect(self) -> bool:
+        return self.status_code in (301, 308) and "Location" in self.headers
+
+    @property
+    def is_client_error(self) -> bool:
+        return 400 <= self.status_code < 500
+
+    @property
+    def is_server_error(self) -> bool:
+        return 500 <= self.status_code < 600
+
+    @property
+    def is_error(self) -> bool:
+        return 400 <= self.status_code < 600
+
+    @property
+    def ok(self) -> bool:
+        """True unless the status is 4xx or 5xx (requests' meaning)."""
+        return self.status_code < 400
+
+    def raise_for_status(self) -> Response:
+        """Raise :class:`HTTPError` for a 4xx or 5xx status.
+
+        Returns:
+            the response itself, so calls can be chained.
+
+        Raises:
+            HTTPError: carrying ``.response`` and ``.request``.
+        """
+        if self.status_code < 400:
+            return self
+        kind = "Client Error" if self.status_code < 500 else "Server Error"
+        url = str(self.request.url) if self.request is not None else "?"
+        raise HTTPError(
+            f"{self.status_code} {kind}: {self.reason_phrase} for url: {url}",
+            request=self.request,
+            response=self,
+        )
+
+    @property
+    def links(self) -> dict[str, dict[str, str]]:
+        """Parsed ``Link`` headers, keyed by ``rel`` (or by URL)."""
+        header = self.headers.get("Link")
+        if not header:
+            return {}
+        links: dict[str, dict[str, str]] = {}
+        for link in _decoders.parse_link_header(header):
+            key = link.get("rel") or link.get("url", "")
+            links[key] = link
+        return links
+
+    # -- body -------------------------------------------------------------
+
+    @property
+    def content(self) -> bytes:
+        """The decoded body.
+
+        Raises:
+            ResponseNotRead: a streamed response whose body was not read.
+        """
+        if self._content is None:
+            raise ResponseNotRead(
+                "the response body was not read; call aread() (or read()) first",
+                response=self,
+            )
+        return self._content
+
+    @property
+    def encoding(self) -> str | None:
+        """The text encoding: set explicitly, else from Content-Type.
+
+        Falls back to ``default_encoding`` (or its guess from the body).
+        """
+        if self._encoding is None:
+            charset = self.charset_encoding
+            if charset is not None:
+                self._encoding = charset
+            elif callable(self.default_encoding):
+                if self._content is None:
+                    return None
+                self._encoding = self.default_encoding(self._content)
+            else:
+                self._encoding = self.default_encoding
+        return self._encoding
+
+    @encoding.setter
+    def encoding(self, value: str | None) -> None:
+        self._encoding = value
+
+    @property
+    def charset_encoding(self) -> str | None:
+        """The codec named by Content-Type's charset (or its type's default)."""
+        return _decoders.text_encoding_from_content_type(self.headers.get("Content-Type"))
+
+    @property
+    def apparent_encoding(self) -> str:
+        """An encoding guessed from the body bytes alone."""
+        return _decoders.guess_encoding(self.content)
+
+    @property
+    def text(self) -> str:
+        """The body decoded to ``str`` (undecodable bytes are replaced)."""
+        content = self.content
+        if not content:
+            return ""
+        return _decoders.decode_text(content, self.encoding or "utf-8")
+
+    def json(self, **kwargs: Any) -> Any:
+        """Parse the body as JSON.
+
+        Raises:
+            JSONDecodeError: the body is not JSON (also a ``ValueError``).
+        """
+        content = self.content
+        try:
+            if self._encoding is None and self.charset_encoding is None:
+                return jsonlib.loads(content, **kwargs)  # RFC 8259: detects UTF-8/16/32
+            return jsonlib.loads(self.text, **kwargs)
+        except jsonlib.JSONDecodeError as exc:
+            raise JSONDecodeError(exc.msg, exc.doc, exc.pos, request=self.request, response=self)
+        except UnicodeDecodeError as exc:
+            raise JSONDecodeError(str(exc), "", 0, request=self.request, response=self)
+
+    @property
+    def is_closed(self) -> bool:
+        return self._is_closed
+
+    @property
+    def is_stream_consumed(self) -> bool:
+        return self._stream_consumed
+
+    async def aread(self) -> bytes:
+        """Read the whole (decoded) body into memory and close the stream.
+
+        A checkpoint. Cancellation closes the stream (the connection is not
+        reused) and leaves ``content`` unread.
+        """
+        if self._content is None:
+            self._content = b"".join([chunk async for chunk in self.aiter_bytes()])
+        return self._content
+
+    async def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """Iterate the body as received, Content-Encoding not decoded.
+
+        Raises:
+            StreamConsumedError: the body was already iterated.
+        """
+        if self._stream_consumed:
+            raise StreamConsumedError(
+                "the response body was already read; it can be iterated once",
+                response=self,
+            )
+        self._stream_consumed = True
+        chunker = _decoders.Rechunker(chunk_size)
+        try:
+            async for raw in self.stream:
+                self.num_bytes_downloaded += len(raw)
+                if chunk_size is None:
+                    yield raw
+                else:
+                    for chunk in chunker.feed(raw):
+                        yield chunk
+            if chunk_size is not None:
+                tail = chunker.flush()
+                if tail:
+                    yield tail
+        finally:
+            await self.aclose()
+
+    async def aiter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """Iterate the decoded body (gzip, deflate, br, zstd undone).
+
+        Raises:
+            StreamConsumedError: the body was already iterated.
+            DecompressionBombError: decoding exceeded the allowed ratio.
+            ContentDecodingError: the encoded bytes are corrupt.
+        """
+        if self._content is not None:
+            chunker = _decoders.Rechunker(chunk_size)
+            for chunk in chunker.feed(self._content) if chunk_size else [self._content]:
+                if chunk:
+                    yield chunk
+            tail = chunker.flush() if chunk_size else b""
+            if tail:
+                yield tail
+            return
+        decoder = _decoders.make_decoder(self.headers.get("Content-Encoding"))
+        if decoder is None and chunk_size is None:
+            async for raw in self.aiter_raw():
+                yield raw
+            return
+        chunker = _decoders.Rechunker(chunk_size)
+        async for raw in self.aiter_raw():
+            data = decoder.decode(raw) if decoder is not None else raw
+            if not data:
+                continue
+            if chunk_size is None:
+                yield data
+            else:
+                for chunk in chunker.feed(data):
+                    yield chunk
+        tail = decoder.flush() if decoder is not None else b""
+        if chunk_size is None:
+            if tail:
+                yield tail
+            return
+        for chunk in chunker.feed(tail):
+            yield chunk
+        last = chunker.flush()
+        if last:
+            yield last
+
+    async def aiter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
+        """Iterate the body decoded to text."""
+        decoder = _decoders.TextDecoder(self.encoding or "utf-8")
+        async for chunk in self.aiter_bytes(chunk_size):
+            text = decoder.decode(chunk)
+            if text:
+                yield text
+        tail = decoder.flush()
+        if tail:
+            yield tail
+
+    async def aiter_lines(self) -> AsyncIterator[str]:
+        """Iterate the body's text line by line, without line endings."""
+        lines = _decoders.LineDecoder()
+        async for text in self.aiter_text():
+            for line in lines.decode(text):
+                yield line
+        for line in lines.flush():
+            yield line
+
+    async def aclose(self) -> None:
+        """Close the body stream; the connection goes back to the pool if clean.
+
+        Idempotent and a checkpoint.
+        """
+        if not self._is_closed:
+            self._is_closed = True
+            await self.stream.aclose()
+
+    def __repr__(self) -> str:
+        return f"<Response [{self.status_code} {self.reason_phrase}]>"
+
+    # requests' Response is falsy for errors; keep that for porting.
+    def __bool__(self) -> bool:
+        return self.ok

@@ -1,0 +1,1 @@
+"""Transports: everything that moves bytes. The client sees only ``_base``."""

@@ -1,0 +1,494 @@
+"""One HTTP/1.1 connection over h11.
+
+How this works: ``handle_request`` writes the request head (and a small
+in-memory body in the same ``send_all``), then reads events until a final
+response head arrives, skipping 1xx interim responses. A streamed or large
+body is uploaded by a child task while this task already waits for the
+response, so a server that answers early (413, 401, ...) is heard at once
+and the upload stops. The response body is read lazily by :class:`H11Body`.
+
+When the body ends cleanly and both sides of h11 are ``DONE``, the
+connection goes back to the pool. Anything else — an error, a cancellation,
+a body closed before its end, bytes after the message, ``Connection:
+close`` — closes the socket without awaiting, so cleanup under cancellation
+can never hang and no connection in an unknown state is reused.
+
+Deadlines: one cancel scope per phase (send head, wait for the head, each
+body receive), at ``min(phase deadline, total deadline)``; which of the two
+expired decides between the phase's timeout and :class:`TotalTimeout`.
+"""
+
+from __future__ import annotations
+
+import math
+import select
+from typing import TYPE_CHECKING, Any
+
+import h11
+import trio
+
+from .._config import MAX_HEADER_BYTES, READ_SIZE
+from .._exceptions import (
+    ChunkedEncodingError,
+    LocalProtocolError,
+    ReadError,
+    ReadTimeout,
+    RemoteProtocolError,
+    ResponseTooLarge,
+    Timeout,
+    TotalTimeout,
+    WriteError,
+    WriteTimeout,
+)
+from .._headers import Headers
+from .._models import Response
+from .._streams import AsyncByteStream, BytesContent
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .._config import Timeouts as TimeoutConfig
+    from .._models import Request
+
+__all__ = ["HTTP11Connection", "close_stream_nowait"]
+
+# In-memory bodies up to this size go out in the same send_all as the head.
+_INLINE_BODY_MAX = 1024 * 1024
+_INF = math.inf
+_IO_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, OSError)
+
+
+def close_stream_nowait(stream: trio.abc.Stream) -> None:
+    """Close the socket under ``stream`` at once, without a checkpoint.
+
+    TLS close_notify is skipped: HTTP messages are framed, so truncation is
+    detected without it, and cleanup must not wait on a stalled peer.
+    """
+    inner: Any = stream
+    while not isinstance(inner, trio.SocketStream):
+        inner = getattr(inner, "transport_stream", None)
+        if inner is None:
+            # Not socket-backed (tests use memory streams): nothing to wait on.
+            close = getattr(stream, "close", None)
+            if callable(close):
+                close()
+            return
+    inner.socket.close()
+
+
+def _socket_of(stream: trio.abc.Stream) -> Any:
+    inner: Any = stream
+    while not isinstance(inner, trio.SocketStream):
+        inner = getattr(inner, "transport_stream", None)
+        if inner is None:
+            return None
+    return inner.socket
+
+
+def _timeout_error(
+    kind: type[Timeout], phase_deadline: float, total_deadline: float, what: str
+) -> Timeout:
+    if total_deadline <= phase_deadline:
+        return TotalTimeout(f"the overall request deadline expired while {what}")
+    return kind(f"timed out while {what}")
+
+
+class HTTP11Connection:
+    """One keep-alive HTTP/1.1 connection to an origin.
+
+    Serves one request at a time. ``on_release(conn, reusable)`` is called
+    exactly once per request, when its response is finished with.
+    """
+
+    __slots__ = (
+        "_h11",
+        "_on_release",
+        "_stream",
+        "closed",
+        "idle_since",
+        "origin",
+        "request_count",
+        "response_started",
+    )
+
+    is_multiplexed = False
+    http_version = "HTTP/1.1"
+
+    def __init__(
+        self,
+        stream: trio.abc.Stream,
+        origin: tuple[str, str, int],
+        on_release: Callable[[HTTP11Connection, bool], None],
+    ) -> None:
+        self._stream = stream
+        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEADER_BYTES)
+        self._on_release = on_release
+        self.origin = origin
+        self.closed = False
+        self.idle_since = trio.current_time()
+        self.request_count = 0
+        self.response_started = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"{self.request_count} requests"
+        return f"<HTTP11Connection {self.origin[0]}://{self.origin[1]}:{self.origin[2]} {state}>"
+
+    # -- liveness -------------------------------------------------------
+
+    def is_stale(self) -> bool:
+        """True if the idle connection has been closed by the peer.
+
+        An idle HTTP/1.1 connection must have nothing to read: readable means
+        EOF or junk, so either way it cannot be reused. One non-blocking
+        ``select`` call; the pool only asks for long-idle connections.
+        """
+        if self.closed:
+            return True
+        sock = _socket_of(self._stream)
+        if sock is None:
+            return False
+        try:
+            readable, _, _ = select.select([sock.fileno()], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
+
+    def close_nowait(self) -> None:
+        """Close the connection immediately (no checkpoint). Idempotent."""
+        if not self.closed:
+            self.closed = True
+            close_stream_nowait(self._stream)
+
+    # -- one request ----------------------------------------------------
+
+    async def handle_request(self, request: Request, timeout: TimeoutConfig) -> Response:
+        """Send ``request`` and return its response head; the body streams.
+
+        A checkpoint. On any error or cancellation the connection is closed
+        and released as not reusable before the exception propagates.
+        """
+        self.request_count += 1
+        self.response_started = False
+        total_deadline: float = request.extensions.get("deadline", _INF)
+        try:
+            return await self._exchange(request, timeout, total_deadline)
+        except BaseException:
+            self._release(False)
+            raise
+
+    async def _exchange(
+        self, request: Request, timeout: TimeoutConfig, total_deadline: float
+    ) -> Response:
+        h = self._h11
+        try:
+            head = h.send(
+                h11.Request(
+                    method=request.method,
+                    target=request.url.target,
+                    headers=request.headers.raw,
+                )
+            )
+        except h11.LocalProtocolError as exc:
+            raise LocalProtocolError(f"invalid request: {exc}", request=request) from exc
+        assert head is not None
+        body = request.stream
+        if isinstance(body, BytesContent) and len(body.body) <= _INLINE_BODY_MAX:
+            # h11 frames the data (Content-Length or chunked) for us.
+            if body.body:
+                head += h.send(h11.Data(data=body.body)) or b""
+            head += h.send(h11.EndOfMessage()) or b""
+            write_error: WriteError | None = None
+            try:
+                await self._send(head, timeout.write, total_deadline, "sending the request")
+            except WriteError as exc:
+                # The server may have answered and closed before reading all
+                # of the request (an early 413, say): look for that answer.
+                write_error = exc
+            head_scope = trio.CancelScope(deadline=_deadline(timeout.read, total_deadline))
+            try:
+                event = await self._receive_head(request, head_scope, total_deadline)
+            except (ReadError, RemoteProtocolError):
+                if write_error is not None:
+                    raise write_error from None
+                raise
+            return self._build_response(request, event, timeout, total_deadline)
+        return await self._exchange_streaming(request, head, timeout, total_deadline)
+
+    async def _exchange_streaming(
+        self,
+        request: Request,
+        head: bytes,
+        timeout: TimeoutConfig,
+        total_deadline: float,
+    ) -> Response:
+        await self._send(head, timeout.write, total_deadline, "sending the request head")
+        # The read timeout only starts once the upload is done: a server may
+        # legitimately stay silent while it receives a long body.
+        head_scope = trio.CancelScope(deadline=total_deadline)
+        upload_error: list[BaseException] = []
+        upload_done = trio.Event()
+
+        async def upload() -> None:
+            try:
+                await self._send_body(request, timeout, total_deadline)
+            except Exception as exc:  # handed to the reading task below
+                upload_error.append(exc)
+                head_scope.cancel()
+            finally:
+                upload_done.set()
+                head_scope.deadline = min(
+                    head_scope.deadline, _deadline(timeout.read, total_deadline)
+                )
+
+        event: h11.Response | None = None
+        read_error: Exception | None = None
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(upload)
+            try:
+                event = await self._receive_head(request, head_scope, total_deadline)
+            except Exception as exc:
+                read_error = exc
+            # A final answer before the upload finished: stop sending. The
+            # connection is then mid-request and will be closed, not reused.
+            nursery.cancel_scope.cancel()
+        if upload_error and (event is None or not isinstance(upload_error[0], WriteError)):
+            # A failing body source (or a broken pipe with no answer) wins.
+            raise upload_error[0]
+        if read_error is not None:
+            raise read_error
+        assert event is not None
+        return self._build_response(request, event, timeout, total_deadline)
+
+    async def _send_body(
+        self, request: Request, timeout: TimeoutConfig, total_deadline: float
+    ) -> None:
+        h = self._h11
+        async for chunk in request.stream:
+            data = h.send(h11.Data(data=chunk))
+            if data:
+                await self._send(data, timeout.write, total_deadline, "sending the request body")
+        try:
+            end = h.send(h11.EndOfMessage())
+        except h11.LocalProtocolError as exc:
+            # Content-Length promised more or fewer bytes than the body had.
+            raise LocalProtocolError(f"request body does not match its length: {exc}") from exc
+        if end:
+            await self._send(end, timeout.write, total_deadline, "sending the request body")
+
+    async def _send(
+        self, data: bytes, write_timeout: float | None, total_deadline: float, what: str
+    ) -> None:
+        deadline = _deadline(write_timeout, total_deadline)
+        try:
+            if deadline == _INF:
+                await self._stream.send_all(data)
+                return
+            with trio.CancelScope(deadline=deadline) as scope:
+                await self._stream.send_all(data)
+        except _IO_ERRORS as exc:
+            raise WriteError(f"connection broke while {what}: {exc!r}") from exc
+        if scope.cancelled_caught:
+            raise _timeout_error(WriteTimeout, deadline, total_deadline, what)
+
+    async def _receive_head(
+        self, request: Request, scope: trio.CancelScope, total_deadline: float
+    ) -> h11.Response:
+        """Read until a final response head; report interim 1xx ones."""
+        h = self._h11
+        stream = self._stream
+        with scope:
+            while True:
+                try:
+                    event = h.next_event()
+                except h11.RemoteProtocolError as exc:
+                    raise _protocol_error(exc, request) from exc
+                if event is h11.NEED_DATA:
+                    try:
+                        data = await stream.receive_some(READ_SIZE)
+                    except _IO_ERRORS as exc:
+                        raise ReadError(
+                            f"connection broke while waiting for the response: {exc!r}",
+                            request=request,
+                        ) from exc
+                    if data:
+                        self.response_started = True
+                    elif h.their_state is h11.SEND_RESPONSE and not self.response_started:
+                        raise RemoteProtocolError(
+                            "server closed the connection without sending a response",
+                            request=request,
+                        )
+                    try:
+                        h.receive_data(bytes(data))
+                    except h11.RemoteProtocolError as exc:
+                        raise _protocol_error(exc, request) from exc
+                    continue
+                event_type = type(event)
+                if event_type is h11.Response:
+                    return event  # type: ignore[return-value]
+                if event_type is h11.InformationalResponse:
+                    hook = request.extensions.get("on_informational")
+                    if hook is not None:
+                        hook(
+                            event.status_code,  # type: ignore[union-attr]
+                            Headers.from_raw(list(event.headers.raw_items())),  # type: ignore[union-attr]
+                        )
+                    continue
+                if event_type is h11.ConnectionClosed:
+                    raise RemoteProtocolError(
+                        "server closed the connection without sending a response",
+                        request=request,
+                    )
+                raise RemoteProtocolError(f"unexpected event {event!r}", request=request)
+        if scope.cancelled_caught:
+            raise _timeout_error(
+                ReadTimeout, scope.deadline, total_deadline, "waiting for the response"
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _build_response(
+        self,
+        request: Request,
+        event: h11.Response,
+        timeout: TimeoutConfig,
+        total_deadline: float,
+    ) -> Response:
+        headers = Headers.from_raw(list(event.headers.raw_items()))
+        body = H11Body(self, request, timeout.read, total_deadline)
+        return Response(
+            event.status_code,
+            headers=headers,
+            stream=body,
+            request=request,
+            http_version="HTTP/1.1" if event.http_version == b"1.1" else "HTTP/1.0",
+            reason_phrase=event.reason.decode("latin-1"),
+        )
+
+    async def receive_body_event(
+        self, request: Request, read_timeout: float | None, total_deadline: float
+    ) -> h11.Data | h11.EndOfMessage:
+        h = self._h11
+        while True:
+            try:
+                event = h.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise _body_error(exc, request) from exc
+            if event is h11.NEED_DATA:
+                deadline = _deadline(read_timeout, total_deadline)
+                data = None
+                try:
+                    if deadline == _INF:
+                        data = await self._stream.receive_some(READ_SIZE)
+                    else:
+                        with trio.CancelScope(deadline=deadline):
+                            data = await self._stream.receive_some(READ_SIZE)
+                except _IO_ERRORS as exc:
+                    raise ReadError(
+                        f"connection broke while reading the response body: {exc!r}",
+                        request=request,
+                    ) from exc
+                if data is None:
+                    raise _timeout_error(
+                        ReadTimeout, deadline, total_deadline, "reading the response body"
+                    )
+                try:
+                    h.receive_data(bytes(data))
+                except h11.RemoteProtocolError as exc:
+                    raise _body_error(exc, request) from exc
+                continue
+            if type(event) is h11.Data or type(event) is h11.EndOfMessage:
+                return event
+            raise RemoteProtocolError(f"unexpected event {event!r} in body", request=request)
+
+    def response_complete(self) -> None:
+        """The body was read to its end: reuse the connection if clean."""
+        h = self._h11
+        reusable = (
+            h.our_state is h11.DONE
+            and h.their_state is h11.DONE
+            and not h.trailing_data[0]
+            and not self.closed
+        )
+        if reusable:
+            h.start_next_cycle()
+            self.idle_since = trio.current_time()
+        self._release(reusable)
+
+    def discard(self) -> None:
+        """The response was abandoned: close the connection, release it."""
+        self._release(False)
+
+    def _release(self, reusable: bool) -> None:
+        on_release = self._on_release
+        if not reusable:
+            self.close_nowait()
+        on_release(self, reusable)
+
+
+class H11Body(AsyncByteStream):
+    """The body of one HTTP/1.1 response, read as the caller iterates."""
+
+    __slots__ = ("_conn", "_done", "_read_timeout", "_request", "_total_deadline")
+
+    def __init__(
+        self,
+        conn: HTTP11Connection,
+        request: Request,
+        read_timeout: float | None,
+        total_deadline: float,
+    ) -> None:
+        self._conn = conn
+        self._request = request
+        self._read_timeout = read_timeout
+        self._total_deadline = total_deadline
+        self._done = False
+
+    def __aiter__(self) -> H11Body:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._done:
+            raise StopAsyncIteration
+        try:
+            event = await self._conn.receive_body_event(
+                self._request, self._read_timeout, self._total_deadline
+            )
+        except BaseException:
+            self._done = True
+            self._conn.discard()
+            raise
+        if type(event) is h11.Data:
+            return bytes(event.data)
+        self._done = True
+        self._conn.response_complete()
+        raise StopAsyncIteration
+
+    async def aclose(self) -> None:
+        if not self._done:
+            self._done = True
+            self._conn.discard()
+        await trio.lowlevel.checkpoint()
+
+
+def _deadline(timeout: float | None, total_deadline: float) -> float:
+    if timeout is None:
+        return total_deadline
+    return min(trio.current_time() + timeout, total_deadline)
+
+
+def _protocol_error(exc: h11.RemoteProtocolError, request: Request) -> RemoteProtocolError:
+    message = str(exc)
+    if "buffer" in message.lower() and "long" in message.lower():
+        return ResponseTooLarge(
+            f"response header block exceeds {MAX_HEADER_BYTES} bytes", request=request
+        )
+    return RemoteProtocolError(f"malformed response: {message}", request=request)
+
+
+def _body_error(exc: h11.RemoteProtocolError, request: Request) -> Exception:
+    message = str(exc)
+    if "peer closed connection without sending complete message body" in message:
+        return ChunkedEncodingError(
+            f"connection closed before the response body was complete: {message}",
+            request=request,
+        )
+    return RemoteProtocolError(f"malformed response body: {message}", request=request)
