@@ -222,12 +222,14 @@ def test_counts_never_exceed_limits_and_match_connections(
     )
     busy: list[Conn] = []
     closed: set[int] = set()
+    keep_alive: list[Conn] = []  # closed objects stay referenced: ids stay unique
     now = 0.0
     for action, use_b in steps:
         now += 0.1
         origin = B if use_b else A
         if action == "acquire":
             granted, to_close = policy.acquire(origin, now)
+            keep_alive.extend(to_close)
             closed.update(map(id, to_close))
             if granted is NEW_CONNECTION:
                 busy.append(Conn(origin, now))
@@ -237,7 +239,10 @@ def test_counts_never_exceed_limits_and_match_connections(
         elif busy:
             conn = busy.pop(0)
             conn.idle_since = now
-            closed.update(map(id, policy.release(conn, action == "release_ok", now)))
+            to_close = policy.release(conn, action == "release_ok", now)
+            keep_alive.extend(to_close)
+            keep_alive.append(conn)
+            closed.update(map(id, to_close))
             if action == "release_bad":
                 closed.add(id(conn))
         assert policy.open_count <= max_connections

@@ -33,6 +33,7 @@ from ._headers import Headers
 from ._models import Request, Response
 from ._redirects import build_redirect_request
 from ._transports._pool import ConnectionPool
+from ._urlpatterns import URLPattern, sort_patterns
 from ._urls import URL, validate_request_url
 
 if TYPE_CHECKING:
@@ -126,6 +127,9 @@ class AsyncClient:
             function may be sync or async.
         base_url: relative request URLs are joined onto this.
         transport: send through this transport instead of the pool.
+        mounts: ``{pattern: transport}`` routing by URL pattern, most
+            specific first (``"https://"``, ``"all://*.example.com"``,
+            ``"http://localhost:8000"``); unmatched URLs use ``transport``.
         default_encoding: text encoding when the response names none, or a
             callable guessing one from the body.
         local_address: local IP address to bind outgoing connections to.
@@ -148,6 +152,7 @@ class AsyncClient:
         event_hooks: Mapping[str, list[EventHook]] | None = None,
         base_url: URLTypes = "",
         transport: AsyncBaseTransport | None = None,
+        mounts: Mapping[str, AsyncBaseTransport] | None = None,
         default_encoding: str | Callable[[bytes], str] = "utf-8",
         local_address: str | None = None,
         uds: str | None = None,
@@ -187,9 +192,31 @@ class AsyncClient:
                 uds=uds,
             )
         )
+        self._mounts: list[tuple[URLPattern, AsyncBaseTransport]] = []
+        for pattern, mounted in (mounts or {}).items():
+            self.mount(pattern, mounted)
         self._state = _State.UNOPENED
         self._nursery: trio.Nursery | None = None
         self._nursery_manager: Any = None
+
+    def mount(self, pattern: str, transport: AsyncBaseTransport) -> None:
+        """Route requests whose URL matches ``pattern`` to ``transport``.
+
+        Mounting the same pattern again replaces its transport.
+
+        Raises:
+            InvalidURL: the pattern is not of the form ``scheme://host:port``.
+        """
+        key = URLPattern(pattern)
+        mounts = {p: t for p, t in self._mounts if p != key}
+        mounts[key] = transport
+        self._mounts = [(p, mounts[p]) for p in sort_patterns(list(mounts))]
+
+    def _transport_for_url(self, url: URL) -> AsyncBaseTransport:
+        for pattern, transport in self._mounts:
+            if pattern.matches(url):
+                return transport
+        return self._transport
 
     # -- lifecycle --------------------------------------------------------
 
@@ -214,6 +241,8 @@ class AsyncClient:
         self._state = _State.CLOSED
         try:
             with trio.CancelScope(shield=True):
+                for _, transport in self._mounts:
+                    await transport.aclose()
                 await self._transport.aclose()
         finally:
             assert self._nursery is not None
@@ -431,7 +460,8 @@ class AsyncClient:
         if "Cookie" not in request.headers and self.cookies:
             self.cookies.set_cookie_header(request)
         started = trio.current_time()
-        response = await self._transport.handle_async_request(request)
+        transport = self._transport_for_url(request.url) if self._mounts else self._transport
+        response = await transport.handle_async_request(request)
         try:
             response.elapsed = _timedelta(trio.current_time() - started)
             response.default_encoding = self.default_encoding

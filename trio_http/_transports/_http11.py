@@ -184,7 +184,8 @@ class HTTP11Connection:
             head = h.send(
                 h11.Request(
                     method=request.method,
-                    target=request.url.target,
+                    # A forward proxy asks for the absolute form (RFC 9112 §3.2.2).
+                    target=request.extensions.get("target") or request.url.target,
                     headers=request.headers.raw,
                 )
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import ssl
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import trio
@@ -42,6 +43,11 @@ _INF = math.inf
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _RETRYABLE = (ReadError, WriteError, RemoteProtocolError)
 
+Origin = tuple[str, str, int]
+# (origin, request, TLS context for the origin or None) -> a connected stream,
+# TLS already negotiated. Proxies plug in here (CONNECT tunnels, SOCKS).
+StreamOpener = Callable[[Origin, "Request", "ssl.SSLContext | None"], Awaitable[trio.abc.Stream]]
+
 
 class ConnectionPool(AsyncBaseTransport):
     """HTTP/1.1 keep-alive connections, pooled per origin.
@@ -52,6 +58,8 @@ class ConnectionPool(AsyncBaseTransport):
         limits: pool limits.
         local_address: local IP address to bind outgoing connections to.
         uds: connect every request to this Unix socket path instead of TCP.
+        stream_opener: open connections with this instead of TCP/TLS to the
+            origin (a proxy tunnel, say); it runs under the connect timeout.
     """
 
     def __init__(
@@ -62,8 +70,10 @@ class ConnectionPool(AsyncBaseTransport):
         limits: Limits = DEFAULT_LIMITS,
         local_address: str | None = None,
         uds: str | None = None,
+        stream_opener: StreamOpener | None = None,
     ) -> None:
         self._verify = verify
+        self._stream_opener = stream_opener or self._open_direct
         self._cert = cert
         self._ssl_context: ssl.SSLContext | None = None
         self._limits = limits
@@ -175,14 +185,7 @@ class ConnectionPool(AsyncBaseTransport):
         try:
             ssl_context = self._get_ssl_context() if scheme == "https" else None
             with trio.move_on_at(deadline) as scope:
-                stream = await open_stream(
-                    host,
-                    port,
-                    ssl_context=ssl_context,
-                    server_hostname=request.extensions.get("sni_hostname") or host,
-                    local_address=self._local_address,
-                    uds=self._uds,
-                )
+                stream = await self._stream_opener(origin, request, ssl_context)
         except BaseException as exc:
             self._close_all(self._policy.slot_failed(origin, trio.current_time()))
             if isinstance(exc, Exception) and hasattr(exc, "request"):
@@ -205,6 +208,19 @@ class ConnectionPool(AsyncBaseTransport):
             raise ClientStateError("the connection pool was closed while connecting")
         self._connections.add(conn)
         return conn
+
+    async def _open_direct(
+        self, origin: Origin, request: Request, ssl_context: ssl.SSLContext | None
+    ) -> trio.abc.Stream:
+        host = origin[1]
+        return await open_stream(
+            host,
+            origin[2],
+            ssl_context=ssl_context,
+            server_hostname=request.extensions.get("sni_hostname") or host,
+            local_address=self._local_address,
+            uds=self._uds,
+        )
 
     def _get_ssl_context(self) -> ssl.SSLContext:
         context = self._ssl_context
