@@ -37,6 +37,17 @@ if ! have_nginx; then
     apt_install nginx-light || apt_install nginx
 fi
 
+# Other real servers the interop tests use: one "command package" pair a
+# line in ci/servers.txt; each package is installed when its command is
+# missing.
+while read -r command package; do
+    case "$command" in ""|"#"*) continue ;; esac
+    if ! command -v "$command" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$command" ]; then
+        echo "ci/install.sh: installing $package (for $command)"
+        apt_install "$package"
+    fi
+done <ci/servers.txt
+
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
     echo "ci/install.sh: installing python3"
     apt_install python3 python3-venv
