@@ -14,6 +14,7 @@ there, and nothing the client starts outlives the block.
 
 from __future__ import annotations
 
+import datetime
 import enum
 import functools
 import importlib.util
@@ -362,13 +363,16 @@ class AsyncClient:
         request.extensions["deadline"] = total_deadline
         response: Response | None = None
         try:
+            if total_deadline == _INF:
+                # No overall deadline: skip the cancel scope (per-request cost).
+                response = await self._send_handling_redirects(request, auth_flow, follow)
+                if not stream:
+                    await _read_or_close(response)
+                return response
             with trio.CancelScope(deadline=total_deadline) as scope:
                 response = await self._send_handling_redirects(request, auth_flow, follow)
                 if not stream:
-                    try:
-                        await response.aread()
-                    finally:
-                        await response.aclose()
+                    await _read_or_close(response)
         except RequestException as exc:
             if exc.request is None:
                 exc.request = request
@@ -457,13 +461,12 @@ class AsyncClient:
     async def _send_single(self, request: Request) -> Response:
         for hook in self.event_hooks["request"]:
             await _call_hook(hook, request)
-        if "Cookie" not in request.headers and self.cookies:
-            self.cookies.set_cookie_header(request)
+        self.cookies.set_cookie_header(request)
         started = trio.current_time()
         transport = self._transport_for_url(request.url) if self._mounts else self._transport
         response = await transport.handle_async_request(request)
         try:
-            response.elapsed = _timedelta(trio.current_time() - started)
+            response.elapsed = datetime.timedelta(seconds=trio.current_time() - started)
             response.default_encoding = self.default_encoding
             if "Set-Cookie" in response.headers:
                 self.cookies.extract_cookies(response)
@@ -588,6 +591,14 @@ class AsyncClient:
         return await self.request("DELETE", url, **kwargs)
 
 
+async def _read_or_close(response: Response) -> None:
+    try:
+        await response.aread()
+    except BaseException:
+        await response.aclose()
+        raise
+
+
 async def _call_hook(hook: EventHook, value: Any) -> None:
     result = hook(value)
     if inspect.isawaitable(result):
@@ -608,9 +619,3 @@ async def _drain(response: Response) -> None:
         except RequestException:
             pass
     await response.aclose()
-
-
-def _timedelta(seconds: float) -> Any:
-    import datetime
-
-    return datetime.timedelta(seconds=seconds)

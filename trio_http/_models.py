@@ -389,8 +389,30 @@ class Response:
         A checkpoint. Cancellation closes the stream (the connection is not
         reused) and leaves ``content`` unread.
         """
-        if self._content is None:
-            self._content = b"".join([chunk async for chunk in self.aiter_bytes()])
+        if self._content is not None:
+            return self._content
+        if self._stream_consumed:
+            raise StreamConsumedError(
+                "the response body was already read; it can be iterated once",
+                response=self,
+            )
+        # The common case, one small body: iterate the transport's stream
+        # directly rather than through the aiter_* generator layers.
+        self._stream_consumed = True
+        decoder = _decoders.make_decoder(self.headers.get("Content-Encoding"))
+        chunks: list[bytes] = []
+        try:
+            async for raw in self.stream:
+                self.num_bytes_downloaded += len(raw)
+                chunks.append(decoder.decode(raw) if decoder is not None else raw)
+            if decoder is not None:
+                chunks.append(decoder.flush())
+        except BaseException:
+            await self.aclose()
+            raise
+        self._is_closed = True
+        await self.stream.aclose()
+        self._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return self._content
 
     async def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:

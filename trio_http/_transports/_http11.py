@@ -181,12 +181,16 @@ class HTTP11Connection:
     ) -> Response:
         h = self._h11
         try:
+            # _parsed=True skips h11's per-header regexes: Headers validated
+            # every name and value already. Framing checks (Content-Length,
+            # Transfer-Encoding, Host) and the target check still run.
             head = h.send(
                 h11.Request(
-                    method=request.method,
+                    method=request.method.encode("ascii"),
                     # A forward proxy asks for the absolute form (RFC 9112 §3.2.2).
                     target=request.extensions.get("target") or request.url.target,
                     headers=request.headers.raw,
+                    _parsed=True,
                 )
             )
         except h11.LocalProtocolError as exc:
@@ -198,20 +202,38 @@ class HTTP11Connection:
             if body.body:
                 head += h.send(h11.Data(data=body.body)) or b""
             head += h.send(h11.EndOfMessage()) or b""
+            # One cancel scope for the whole head exchange: its deadline
+            # moves from the write timeout to the read timeout in between.
             write_error: WriteError | None = None
-            try:
-                await self._send(head, timeout.write, total_deadline, "sending the request")
-            except WriteError as exc:
-                # The server may have answered and closed before reading all
-                # of the request (an early 413, say): look for that answer.
-                write_error = exc
-            head_scope = trio.CancelScope(deadline=_deadline(timeout.read, total_deadline))
-            try:
-                event = await self._receive_head(request, head_scope, total_deadline)
-            except (ReadError, RemoteProtocolError):
-                if write_error is not None:
-                    raise write_error from None
-                raise
+            event: h11.Response | None = None
+            sent = False
+            phase_deadline = _deadline(timeout.write, total_deadline)
+            with trio.CancelScope(deadline=phase_deadline) as scope:
+                try:
+                    await self._stream.send_all(head)
+                except _IO_ERRORS as exc:
+                    # The server may have answered and closed before reading
+                    # all of the request (an early 413, say): look for that.
+                    write_error = WriteError(
+                        f"connection broke while sending the request: {exc!r}",
+                        request=request,
+                    )
+                sent = True
+                phase_deadline = scope.deadline = _deadline(timeout.read, total_deadline)
+                try:
+                    event = await self._read_head(request)
+                except (ReadError, RemoteProtocolError):
+                    if write_error is not None:
+                        raise write_error from None
+                    raise
+            if event is None:
+                if sent:
+                    raise _timeout_error(
+                        ReadTimeout, phase_deadline, total_deadline, "waiting for the response"
+                    )
+                raise _timeout_error(
+                    WriteTimeout, phase_deadline, total_deadline, "sending the request"
+                )
             return self._build_response(request, event, timeout, total_deadline)
         return await self._exchange_streaming(request, head, timeout, total_deadline)
 
@@ -294,57 +316,59 @@ class HTTP11Connection:
     async def _receive_head(
         self, request: Request, scope: trio.CancelScope, total_deadline: float
     ) -> h11.Response:
+        """Read the final response head under ``scope``'s deadline."""
+        with scope:
+            return await self._read_head(request)
+        raise _timeout_error(
+            ReadTimeout, scope.deadline, total_deadline, "waiting for the response"
+        )
+
+    async def _read_head(self, request: Request) -> h11.Response:
         """Read until a final response head; report interim 1xx ones."""
         h = self._h11
         stream = self._stream
-        with scope:
-            while True:
+        while True:
+            try:
+                event = h.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise _protocol_error(exc, request) from exc
+            if event is h11.NEED_DATA:
                 try:
-                    event = h.next_event()
-                except h11.RemoteProtocolError as exc:
-                    raise _protocol_error(exc, request) from exc
-                if event is h11.NEED_DATA:
-                    try:
-                        data = await stream.receive_some(READ_SIZE)
-                    except _IO_ERRORS as exc:
-                        raise ReadError(
-                            f"connection broke while waiting for the response: {exc!r}",
-                            request=request,
-                        ) from exc
-                    if data:
-                        self.response_started = True
-                    elif h.their_state is h11.SEND_RESPONSE and not self.response_started:
-                        raise RemoteProtocolError(
-                            "server closed the connection without sending a response",
-                            request=request,
-                        )
-                    try:
-                        h.receive_data(bytes(data))
-                    except h11.RemoteProtocolError as exc:
-                        raise _protocol_error(exc, request) from exc
-                    continue
-                event_type = type(event)
-                if event_type is h11.Response:
-                    return event  # type: ignore[return-value]
-                if event_type is h11.InformationalResponse:
-                    hook = request.extensions.get("on_informational")
-                    if hook is not None:
-                        hook(
-                            event.status_code,  # type: ignore[union-attr]
-                            Headers.from_raw(list(event.headers.raw_items())),  # type: ignore[union-attr]
-                        )
-                    continue
-                if event_type is h11.ConnectionClosed:
+                    data = await stream.receive_some(READ_SIZE)
+                except _IO_ERRORS as exc:
+                    raise ReadError(
+                        f"connection broke while waiting for the response: {exc!r}",
+                        request=request,
+                    ) from exc
+                if data:
+                    self.response_started = True
+                elif h.their_state is h11.SEND_RESPONSE and not self.response_started:
                     raise RemoteProtocolError(
                         "server closed the connection without sending a response",
                         request=request,
                     )
-                raise RemoteProtocolError(f"unexpected event {event!r}", request=request)
-        if scope.cancelled_caught:
-            raise _timeout_error(
-                ReadTimeout, scope.deadline, total_deadline, "waiting for the response"
-            )
-        raise AssertionError("unreachable")  # pragma: no cover
+                try:
+                    h.receive_data(bytes(data))
+                except h11.RemoteProtocolError as exc:
+                    raise _protocol_error(exc, request) from exc
+                continue
+            event_type = type(event)
+            if event_type is h11.Response:
+                return event  # type: ignore[return-value]
+            if event_type is h11.InformationalResponse:
+                hook = request.extensions.get("on_informational")
+                if hook is not None:
+                    hook(
+                        event.status_code,  # type: ignore[union-attr]
+                        Headers.from_raw(list(event.headers.raw_items())),  # type: ignore[union-attr]
+                    )
+                continue
+            if event_type is h11.ConnectionClosed:
+                raise RemoteProtocolError(
+                    "server closed the connection without sending a response",
+                    request=request,
+                )
+            raise RemoteProtocolError(f"unexpected event {event!r}", request=request)
 
     def _build_response(
         self,
@@ -464,10 +488,15 @@ class H11Body(AsyncByteStream):
         raise StopAsyncIteration
 
     async def aclose(self) -> None:
+        """Close the body; an unfinished one closes its connection.
+
+        Closing a body that was read to its end is not a checkpoint: the
+        reads were, and the connection is already back in the pool.
+        """
         if not self._done:
             self._done = True
             self._conn.discard()
-        await trio.lowlevel.checkpoint()
+            await trio.lowlevel.checkpoint()
 
 
 def _deadline(timeout: float | None, total_deadline: float) -> float:
