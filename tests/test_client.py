@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import pathlib
 
 import pytest
 import trio
+import trustme
 from server import TestServer, pattern_bytes
 
 import trio_http
@@ -363,3 +365,31 @@ async def test_a_single_request_never_raises_an_exception_group(server: TestServ
         with pytest.raises(ValueError, match="body source failed"):
             await client.post(server.url_for("/upload"), content=failing_body())
         assert (await client.get(server.url_for("/get"))).status_code == 200
+
+
+async def test_client_certificate_is_presented(
+    ca: trustme.CA, server_cert: trustme.LeafCert, tmp_path: pathlib.Path
+) -> None:
+    import ssl
+
+    from conftest import make_server_ssl_context
+    from server import open_test_server
+
+    context = make_server_ssl_context(server_cert)
+    context.verify_mode = ssl.CERT_REQUIRED
+    ca.configure_trust(context)
+    client_cert = ca.issue_cert("client@example.org")
+    cert_path = tmp_path / "client.pem"
+    client_cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
+    ca_path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_path))
+    async with open_test_server(context) as mtls_server:
+        async with AsyncClient(verify=str(ca_path), cert=str(cert_path)) as client:
+            response = await client.get(mtls_server.url_for("/get"))
+        assert response.status_code == 200
+        async with AsyncClient(verify=str(ca_path)) as client:
+            # TLS 1.3 reports the refusal after the handshake: as an alert
+            # (SSLError) or, when the server just hangs up, as a closed
+            # connection. Either way a ConnectionError, never a hang.
+            with pytest.raises((trio_http.SSLError, trio_http.RemoteProtocolError)):
+                await client.get(mtls_server.url_for("/get"))

@@ -331,3 +331,50 @@ async def test_requests_wait_for_a_slot_and_all_complete(server: TestServer) -> 
     assert results == [200] * 30
     assert server.max_concurrent_requests <= 3
     assert server.connections_opened <= 3
+
+
+async def test_bytes_after_the_response_prevent_reuse(raw_server: TestServer) -> None:
+    connections = 0
+
+    async def raw(stream: trio.abc.Stream) -> None:
+        nonlocal connections
+        connections += 1
+        reader = RawReader(stream)
+        await reader.receive_request()
+        # A second, unsolicited response glued to the first: the connection's
+        # state is unknown, so it must not serve another request.
+        await stream.send_all(OK + b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\njunk")
+        await serve_ok_forever(stream)
+
+    raw_server.raw_handler = raw
+    async with AsyncClient() as client:
+        first = await client.get(raw_server.url)
+        second = await client.get(raw_server.url)
+    assert first.text == second.text == "ok"
+    assert connections == 2
+
+
+async def test_idle_connections_expire_after_keepalive_expiry(
+    server: TestServer, autojump_clock: trio.testing.MockClock
+) -> None:
+    limits = trio_http.Limits(keepalive_expiry=5.0)
+    async with AsyncClient(limits=limits) as client:
+        await client.get(server.url_for("/get"))
+        pool = client._transport  # type: ignore[attr-defined]
+        assert pool.idle_connections == 1
+        await trio.sleep(6)
+        assert pool.idle_connections == 0
+        assert pool.open_connections == 0
+        await client.get(server.url_for("/get"))
+    assert server.connections_opened == 2
+
+
+async def test_max_keepalive_connections_bounds_idle_connections(server: TestServer) -> None:
+    limits = trio_http.Limits(max_connections=10, max_keepalive_connections=2)
+    async with AsyncClient(limits=limits) as client:
+        async with trio.open_nursery() as nursery:
+            for _ in range(6):
+                nursery.start_soon(client.get, server.url_for("/delay/0.05"))
+        pool = client._transport  # type: ignore[attr-defined]
+        assert pool.idle_connections == 2
+        assert pool.open_connections == 2

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import select
+import ssl
 from typing import TYPE_CHECKING, Any
 
 import h11
@@ -35,6 +36,7 @@ from .._exceptions import (
     ReadTimeout,
     RemoteProtocolError,
     ResponseTooLarge,
+    SSLError,
     Timeout,
     TotalTimeout,
     WriteError,
@@ -336,10 +338,7 @@ class HTTP11Connection:
                 try:
                     data = await stream.receive_some(READ_SIZE)
                 except _IO_ERRORS as exc:
-                    raise ReadError(
-                        f"connection broke while waiting for the response: {exc!r}",
-                        request=request,
-                    ) from exc
+                    raise _read_error(exc, "waiting for the response", request) from exc
                 if data:
                     self.response_started = True
                 elif h.their_state is h11.SEND_RESPONSE and not self.response_started:
@@ -407,10 +406,7 @@ class HTTP11Connection:
                         with trio.CancelScope(deadline=deadline):
                             data = await self._stream.receive_some(READ_SIZE)
                 except _IO_ERRORS as exc:
-                    raise ReadError(
-                        f"connection broke while reading the response body: {exc!r}",
-                        request=request,
-                    ) from exc
+                    raise _read_error(exc, "reading the response body", request) from exc
                 if data is None:
                     raise _timeout_error(
                         ReadTimeout, deadline, total_deadline, "reading the response body"
@@ -503,6 +499,15 @@ def _deadline(timeout: float | None, total_deadline: float) -> float:
     if timeout is None:
         return total_deadline
     return min(trio.current_time() + timeout, total_deadline)
+
+
+def _read_error(exc: BaseException, what: str, request: Request) -> ReadError | SSLError:
+    # A TLS alert after the handshake (a refused client certificate under
+    # TLS 1.3, say) arrives on the first read: report it as a TLS failure.
+    cause = exc if isinstance(exc, ssl.SSLError) else exc.__cause__
+    if isinstance(cause, ssl.SSLError):
+        return SSLError(f"TLS failure while {what}: {cause}", request=request)
+    return ReadError(f"connection broke while {what}: {exc!r}", request=request)
 
 
 def _protocol_error(exc: h11.RemoteProtocolError, request: Request) -> RemoteProtocolError:
