@@ -330,3 +330,37 @@ def test_cookies_set_by_hand_round_trip_through_the_header(cookies: dict[str, st
         assert sent == cookies
     else:
         assert header is None
+
+
+def _cookie_header(jar: Cookies, url: str) -> str | None:
+    request = Request("GET", url)
+    jar.set_cookie_header(request)
+    return request.headers.get("Cookie")
+
+
+def test_cached_cookie_header_follows_jar_changes() -> None:
+    jar = Cookies()
+    url = "http://127.0.0.1:8000/api"
+    jar.set("session", "one")
+    assert _cookie_header(jar, url) == "session=one"
+    jar.set("session", "two")
+    assert _cookie_header(jar, url) == "session=two"
+    jar.jar.clear()  # through the stdlib jar directly
+    assert _cookie_header(jar, url) is None
+    jar.set("a", "1")
+    jar.set("b", "2", path="/api")
+    assert _cookie_header(jar, "http://127.0.0.1:8000/other") == "a=1"
+    assert _cookie_header(jar, url) in ("b=2; a=1", "a=1; b=2")
+
+
+def test_cached_cookie_header_drops_cookies_once_expired(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time as time_module
+
+    jar = Cookies()
+    now = time_module.time()
+    jar.set("short", "lived", expires=int(now) + 60)
+    jar.set("long", "lived")
+    url = "http://127.0.0.1:8000/"
+    assert _cookie_header(jar, url) in ("short=lived; long=lived", "long=lived; short=lived")
+    monkeypatch.setattr(time_module, "time", lambda: now + 120)
+    assert _cookie_header(jar, url) == "long=lived"

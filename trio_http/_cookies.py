@@ -12,6 +12,8 @@ reimplemented.
 from __future__ import annotations
 
 import http.cookiejar
+import math
+import time
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, final, overload
 
@@ -25,6 +27,20 @@ if TYPE_CHECKING:
     _T = TypeVar("_T")
 
 __all__ = ["Cookies"]
+
+
+_HEADER_CACHE_SIZE = 256  # distinct (scheme, host, port, path) keys kept
+
+
+def _all_cookies(jar: http.cookiejar.CookieJar) -> Iterator[http.cookiejar.Cookie]:
+    """Every cookie in ``jar``, faster than ``iter(jar)``'s recursive walk."""
+    tree = getattr(jar, "_cookies", None)
+    if not isinstance(tree, dict):
+        yield from jar
+        return
+    for paths in tree.values():
+        for names in paths.values():
+            yield from names.values()
 
 
 @final
@@ -150,7 +166,7 @@ class Cookies(MutableMapping[str, str]):
             lock, so a jar may be shared between threads.
     """
 
-    __slots__ = ("jar",)
+    __slots__ = ("_header_cache", "_header_cache_key", "jar")
 
     def __init__(
         self,
@@ -162,6 +178,10 @@ class Cookies(MutableMapping[str, str]):
             | None
         ) = None,
     ) -> None:
+        # Cookie header per (scheme, host, port, path), valid while the jar's
+        # contents and the clock (earliest expiry) say nothing changed.
+        self._header_cache: dict[tuple[str, str, int | None, str], str] = {}
+        self._header_cache_key: tuple[tuple[object, ...], float] = ((), 0.0)
         if isinstance(cookies, http.cookiejar.CookieJar):
             self.jar: http.cookiejar.CookieJar = cookies
         else:
@@ -199,11 +219,33 @@ class Cookies(MutableMapping[str, str]):
         """
         if "Cookie" in request.headers:
             return
-        for _ in self.jar:
-            break
-        else:
+        jar = self.jar
+        # The stdlib policy walk costs ~50 µs per request; its answer depends
+        # only on the URL, the jar's contents and the time, so it is cached.
+        # The fingerprint sees every cookie added, replaced, re-valued or
+        # removed, whether through this object or the jar directly.
+        fingerprint = tuple(
+            (id(cookie), cookie.value, cookie.expires, cookie.secure)
+            for cookie in _all_cookies(jar)
+        )
+        if not fingerprint:
             return  # empty jar: skip the policy machinery
-        self.jar.add_cookie_header(_RequestAdapter(request))  # type: ignore[arg-type]
+        cached_fingerprint, valid_until = self._header_cache_key
+        if fingerprint != cached_fingerprint or time.time() >= valid_until:
+            self._header_cache.clear()
+            expiries = [expires for _, _, expires, _ in fingerprint if expires is not None]
+            self._header_cache_key = (fingerprint, min(expiries, default=math.inf))
+        url = request.url
+        key = (url.scheme, url.host, url.port, url.path)
+        value = self._header_cache.get(key)
+        if value is None:
+            jar.add_cookie_header(_RequestAdapter(request))  # type: ignore[arg-type]
+            value = request.headers.get("Cookie") or ""
+            if len(self._header_cache) >= _HEADER_CACHE_SIZE:
+                self._header_cache.clear()
+            self._header_cache[key] = value
+        elif value:
+            request.headers["Cookie"] = value
 
     # -- requests-style API ------------------------------------------------
 
