@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ._exceptions import InvalidJSONError, LocalProtocolError
-from ._multipart import MultipartContent, is_text_file, iter_fields
+from ._multipart import MultipartContent, iter_fields
 from ._streams import (
     EMPTY_CONTENT,
     AsyncIterableContent,
@@ -43,11 +43,7 @@ def encode_content(content: Any) -> RequestContent:
     if isinstance(content, str):
         return BytesContent(content.encode("utf-8"))
     if hasattr(content, "read"):
-        stream = FileContent(content)
-        if is_text_file(content):
-            # Text is re-encoded as UTF-8, so the size on disk is no length.
-            stream.length = None
-        return stream
+        return FileContent(content)
     if hasattr(content, "__aiter__"):
         return AsyncIterableContent(content)
     if hasattr(content, "__iter__") and not isinstance(content, Mapping):

@@ -9,7 +9,6 @@ every file's size is, so most uploads get a ``Content-Length``.
 
 from __future__ import annotations
 
-import io
 import mimetypes
 import os
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -17,7 +16,7 @@ from typing import IO, Any
 
 from ._config import WRITE_CHUNK
 from ._exceptions import StreamConsumedError
-from ._streams import RequestContent, file_length
+from ._streams import RequestContent, file_length, is_text_file
 
 __all__ = ["MultipartContent", "is_text_file", "iter_fields"]
 
@@ -77,14 +76,6 @@ def _check_header(name: str, value: str) -> None:
     for text in (name, value):
         if "\r" in text or "\n" in text or "\0" in text:
             raise ValueError(f"multipart part header {name!r}: {value!r} contains CR, LF or NUL")
-
-
-def is_text_file(fileobj: Any) -> bool:
-    """Whether ``fileobj`` reads ``str`` (text mode) rather than bytes."""
-    if isinstance(fileobj, io.TextIOBase):
-        return True
-    mode = getattr(fileobj, "mode", None)
-    return isinstance(mode, str) and bool(mode) and "b" not in mode
 
 
 def _filename_of(fileobj: Any) -> str | None:

@@ -12,6 +12,7 @@ layers above see nothing else.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import IO, Any
@@ -134,6 +135,14 @@ class AsyncIterableContent(RequestContent):
                 yield bytes(chunk)
 
 
+def is_text_file(fileobj: Any) -> bool:
+    """Whether ``fileobj`` reads ``str`` (text mode) rather than bytes."""
+    if isinstance(fileobj, io.TextIOBase):
+        return True
+    mode = getattr(fileobj, "mode", None)
+    return isinstance(mode, str) and bool(mode) and "b" not in mode
+
+
 def file_length(fileobj: IO[Any]) -> int | None:
     """Bytes left to read in ``fileobj``, or None when it cannot be told."""
     try:
@@ -164,11 +173,13 @@ class FileContent(RequestContent):
     file; a seekable file is rewound to where it started.
     """
 
-    __slots__ = ("_fileobj", "_start")
+    __slots__ = ("_consumed", "_fileobj", "_start")
 
     def __init__(self, fileobj: IO[Any]) -> None:
         self._fileobj = fileobj
-        self.length = file_length(fileobj)
+        self._consumed = False
+        # Text is sent re-encoded as UTF-8, so its size on disk is no length.
+        self.length = None if is_text_file(fileobj) else file_length(fileobj)
         try:
             self._start: int | None = fileobj.tell()
             self.rewindable = fileobj.seekable() if hasattr(fileobj, "seekable") else True
@@ -181,6 +192,10 @@ class FileContent(RequestContent):
         self._fileobj.seek(self._start or 0)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._consumed:
+            # Sent before: start from the beginning again, or refuse.
+            self.rewind()
+        self._consumed = True
         read = self._fileobj.read
         while True:
             chunk = read(WRITE_CHUNK)
