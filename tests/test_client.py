@@ -393,3 +393,16 @@ async def test_client_certificate_is_presented(
             # connection. Either way a ConnectionError, never a hang.
             with pytest.raises((trio_http.SSLError, trio_http.RemoteProtocolError)):
                 await client.get(mtls_server.url_for("/get"))
+
+
+async def test_per_request_cookies_survive_redirects_but_not_the_request(
+    server: TestServer,
+) -> None:
+    async with AsyncClient() as client:
+        response = await client.get(
+            server.url_for("/redirect-to"), params={"url": "/cookies"}, cookies={"once": "1"}
+        )
+        assert response.json() == {"cookies": {"once": "1"}}
+        assert "once" not in client.cookies
+        later = await client.get(server.url_for("/cookies"))
+    assert later.json() == {"cookies": {}}

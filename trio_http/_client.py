@@ -305,14 +305,13 @@ class AsyncClient:
         merged = self.headers.copy()
         if headers is not None:
             merged.update(headers if isinstance(headers, Headers) else Headers(headers))
+        extensions = {} if extensions is None else dict(extensions)
         if cookies:
+            # Per-request cookies join a copy of the client's jar that serves
+            # every hop of this request (redirects included), not the client.
             jar = Cookies(self.cookies)
             jar.update(Cookies(cookies))
-            probe = Request(method, full_url, headers=merged)
-            jar.set_cookie_header(probe)
-            merged = probe.headers
-            del merged["Host"]
-        extensions = {} if extensions is None else dict(extensions)
+            extensions["cookies"] = jar
         extensions["timeout"] = (
             self.timeout if timeout is USE_CLIENT_DEFAULT else Timeouts.from_value(timeout)
         )
@@ -461,7 +460,8 @@ class AsyncClient:
     async def _send_single(self, request: Request) -> Response:
         for hook in self.event_hooks["request"]:
             await _call_hook(hook, request)
-        self.cookies.set_cookie_header(request)
+        jar: Cookies | None = request.extensions.get("cookies")
+        (jar if jar is not None else self.cookies).set_cookie_header(request)
         started = trio.current_time()
         transport = self._transport_for_url(request.url) if self._mounts else self._transport
         response = await transport.handle_async_request(request)
@@ -470,6 +470,8 @@ class AsyncClient:
             response.default_encoding = self.default_encoding
             if "Set-Cookie" in response.headers:
                 self.cookies.extract_cookies(response)
+                if jar is not None:
+                    jar.extract_cookies(response)
             for hook in self.event_hooks["response"]:
                 await _call_hook(hook, response)
         except BaseException:
