@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime
 import json as jsonlib
-from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, final
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any, Protocol, final
 
 from . import _decoders
 from ._exceptions import (
@@ -33,9 +33,12 @@ from ._streams import (
 from ._urls import URL
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
+    from ._cookies import Cookies
     from ._types import HeaderTypes, QueryParamTypes, RequestFiles
 
-__all__ = ["Request", "Response"]
+__all__ = ["BlockingBody", "RawBody", "Request", "Response"]
 
 _METHOD_CHARS = frozenset(
     "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -56,6 +59,23 @@ def normalize_method(method: str | bytes) -> str:
     return method.upper()
 
 
+class BlockingBody(Protocol):
+    """How a response from the blocking API reads its body across threads.
+
+    The blocking facade attaches one to each response it returns; this
+    module sees only this interface, so it stays free of I/O libraries.
+    """
+
+    def read_batch(self) -> list[bytes]:
+        """Block until body bytes arrive; return every chunk buffered so far.
+
+        Returns an empty list at the end of the body.
+        """
+
+    def close(self) -> None:
+        """Close the body stream (the connection goes back to the pool if clean)."""
+
+
 @final
 class Request:
     """One HTTP request, as sent on the wire.
@@ -72,7 +92,7 @@ class Request:
         extensions: per-request settings for transports (``timeout``, ...).
     """
 
-    __slots__ = ("extensions", "headers", "method", "stream", "url")
+    __slots__ = ("_url", "extensions", "headers", "method", "stream")
 
     def __init__(
         self,
@@ -89,7 +109,7 @@ class Request:
         extensions: dict[str, Any] | None = None,
     ) -> None:
         self.method = normalize_method(method)
-        self.url = URL(url) if params is None else URL(url, params=params)
+        self._url = URL(url) if params is None else URL(url, params=params)
         self.headers = headers.copy() if isinstance(headers, Headers) else Headers(headers)
         self.extensions: dict[str, Any] = {} if extensions is None else extensions
         if stream is None:
@@ -118,6 +138,28 @@ class Request:
             headers["Transfer-Encoding"] = "chunked"
         elif length or self.method not in _METHODS_WITHOUT_BODY:
             headers["Content-Length"] = str(length)
+
+    @property
+    def url(self) -> URL:
+        """The absolute :class:`URL`; assigning a ``str`` parses it."""
+        return self._url
+
+    @url.setter
+    def url(self, value: URL | str) -> None:
+        # requests-style auth callables assign strings (``r.url = r.url + "&k=v"``).
+        self._url = value if type(value) is URL else URL(value)
+
+    @property
+    def body(self) -> bytes | None:
+        """The body as requests shows it: bytes in memory, ``None`` when empty.
+
+        A streamed body (file, iterator) that has not been read gives ``None``
+        too; ``stream`` holds it.
+        """
+        stream = self.stream
+        if isinstance(stream, BytesContent):
+            return stream.body or None
+        return None
 
     @property
     def content(self) -> bytes:
@@ -164,10 +206,13 @@ class Response:
     """
 
     __slots__ = (
+        "_blocking",
         "_content",
+        "_cookies",
         "_decoder",
         "_encoding",
         "_is_closed",
+        "_raw_body",
         "_stream_consumed",
         "default_encoding",
         "elapsed",
@@ -213,6 +258,9 @@ class Response:
         self._decoder: Any = None
         self._is_closed = False
         self._stream_consumed = False
+        self._blocking: BlockingBody | None = None
+        self._raw_body: RawBody | None = None
+        self._cookies: Cookies | None = None
         self._content: bytes | None
         if content is not None:
             body = content.encode("utf-8") if isinstance(content, str) else content
@@ -313,6 +361,10 @@ class Response:
             ResponseNotRead: a streamed response whose body was not read.
         """
         if self._content is None:
+            if self._blocking is not None and not self._stream_consumed:
+                # requests reads a streamed body on first access; so does a
+                # response from the blocking API.
+                return self.read()
             raise ResponseNotRead(
                 "the response body was not read; call aread() (or read()) first",
                 response=self,
@@ -515,9 +567,305 @@ class Response:
             self._is_closed = True
             await self.stream.aclose()
 
+    # -- requests-style extras and blocking reads ---------------------------
+
+    @property
+    def next(self) -> Request | None:
+        """The next request of an unfollowed redirect (requests' name)."""
+        return self.next_request
+
+    @property
+    def cookies(self) -> Cookies:
+        """The cookies this response's ``Set-Cookie`` headers set."""
+        jar = self._cookies
+        if jar is None:
+            from ._cookies import Cookies
+
+            jar = self._cookies = Cookies()
+            if self.request is not None and "Set-Cookie" in self.headers:
+                jar.extract_cookies(self)
+        return jar
+
+    def attach_blocking_body(self, body: BlockingBody) -> None:
+        """Let the blocking methods (``iter_content``, ``read``...) read the body.
+
+        Called by the blocking facade on the responses it returns.
+        """
+        self._blocking = body
+
+    def _raw_batches(self) -> Iterator[list[bytes]]:
+        body = self._blocking
+        if body is None:
+            raise RuntimeError(
+                "this response came from AsyncClient: use aread() / aiter_bytes(); "
+                "the blocking methods work on responses from trio_http.Session"
+            )
+        if self._stream_consumed:
+            raise StreamConsumedError(
+                "the response body was already read; it can be iterated once",
+                response=self,
+            )
+        self._stream_consumed = True
+        try:
+            while True:
+                batch = body.read_batch()
+                if not batch:
+                    return
+                for raw in batch:
+                    self.num_bytes_downloaded += len(raw)
+                yield batch
+        finally:
+            self.close()
+
+    def iter_raw(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """Iterate the body as received, Content-Encoding not decoded (blocking).
+
+        Raises:
+            StreamConsumedError: the body was already iterated.
+        """
+        if chunk_size is None:
+            for batch in self._raw_batches():
+                yield from batch
+            return
+        chunker = _decoders.Rechunker(chunk_size)
+        for batch in self._raw_batches():
+            for raw in batch:
+                yield from chunker.feed(raw)
+        tail = chunker.flush()
+        if tail:
+            yield tail
+
+    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """Iterate the decoded body (blocking); see :meth:`aiter_bytes`."""
+        chunker = _decoders.Rechunker(chunk_size)
+        if self._content is not None:
+            pieces = chunker.feed(self._content) if chunk_size else [self._content]
+            yield from (piece for piece in pieces if piece)
+            tail = chunker.flush() if chunk_size else b""
+            if tail:
+                yield tail
+            return
+        decoder = _decoders.make_decoder(self.headers.get("Content-Encoding"))
+        for batch in self._raw_batches():
+            for raw in batch:
+                data = decoder.decode(raw) if decoder is not None else raw
+                if not data:
+                    continue
+                if chunk_size is None:
+                    yield data
+                else:
+                    yield from chunker.feed(data)
+        tail = decoder.flush() if decoder is not None else b""
+        if chunk_size is None:
+            if tail:
+                yield tail
+            return
+        yield from chunker.feed(tail)
+        last = chunker.flush()
+        if last:
+            yield last
+
+    def iter_text(self, chunk_size: int | None = None) -> Iterator[str]:
+        """Iterate the body decoded to text (blocking)."""
+        decoder = _decoders.TextDecoder(self.encoding or "utf-8")
+        for chunk in self.iter_bytes(chunk_size):
+            text = decoder.decode(chunk)
+            if text:
+                yield text
+        tail = decoder.flush()
+        if tail:
+            yield tail
+
+    def iter_content(
+        self, chunk_size: int | None = 1, decode_unicode: bool = False
+    ) -> Iterator[Any]:
+        """Iterate the body in chunks, as requests does (blocking).
+
+        Args:
+            chunk_size: bytes per chunk; ``None`` yields chunks as they
+                arrive. The last chunk may be shorter.
+            decode_unicode: yield ``str`` decoded with :attr:`encoding`.
+
+        Raises:
+            TypeError: ``chunk_size`` is neither an int nor None.
+            StreamConsumedError: a streamed body was already iterated.
+        """
+        if chunk_size is not None and (
+            isinstance(chunk_size, bool) or not isinstance(chunk_size, int)
+        ):
+            raise TypeError(f"chunk_size must be an int or None, not {type(chunk_size).__name__}")
+        if chunk_size is not None and chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        if decode_unicode:
+            return self.iter_text(chunk_size)
+        return self.iter_bytes(chunk_size)
+
+    def iter_lines(
+        self,
+        chunk_size: int | None = 512,
+        decode_unicode: bool = False,
+        delimiter: str | bytes | None = None,
+    ) -> Iterator[Any]:
+        """Iterate the body line by line, without line endings (blocking).
+
+        Lines are ``bytes`` unless ``decode_unicode`` is true, as in requests.
+
+        Args:
+            chunk_size: bytes read per step.
+            decode_unicode: yield ``str`` lines.
+            delimiter: split on this instead of any line boundary.
+        """
+        pending: Any = None
+        for chunk in self.iter_content(chunk_size, decode_unicode):
+            text = chunk if pending is None else pending + chunk
+            if delimiter is not None:
+                pieces = text.split(delimiter)
+                pending = pieces.pop()
+                yield from pieces
+                continue
+            pieces = text.splitlines(keepends=True)
+            last = pieces[-1] if pieces else None
+            # A last piece without its line break (or ending in a CR that a
+            # LF in the next chunk may complete) waits for more data.
+            if last is not None and (last[-1:] not in _LINE_ENDS or last[-1:] in _CR):
+                pending = pieces.pop()
+            else:
+                pending = None
+            for piece in pieces:
+                yield piece.splitlines()[0]
+        if pending:
+            yield from pending.splitlines() if delimiter is None else [pending]
+
+    def read(self) -> bytes:
+        """Read the whole (decoded) body into memory (blocking).
+
+        Returns:
+            :attr:`content`.
+        """
+        if self._content is not None:
+            return self._content
+        chunks = list(self.iter_bytes())
+        self._content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return self._content
+
+    @property
+    def raw(self) -> RawBody:
+        """A file-like object over the undecoded body bytes (``.read(n)``)."""
+        raw = self._raw_body
+        if raw is None:
+            raw = self._raw_body = RawBody(self)
+        return raw
+
+    def close(self) -> None:
+        """Close the body stream (blocking); the connection is released.
+
+        Idempotent. A response from ``AsyncClient`` with an unread stream
+        must be closed with ``aclose()`` instead.
+
+        Raises:
+            RuntimeError: an unread ``AsyncClient`` stream.
+        """
+        if self._is_closed:
+            return
+        body = self._blocking
+        if body is None:
+            raise RuntimeError("close this AsyncClient response with 'await response.aclose()'")
+        self._is_closed = True
+        body.close()
+
+    def __enter__(self) -> Response:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
     def __repr__(self) -> str:
         return f"<Response [{self.status_code} {self.reason_phrase}]>"
 
     # requests' Response is falsy for errors; keep that for porting.
     def __bool__(self) -> bool:
         return self.ok
+
+
+_LINE_ENDS: Any = frozenset(
+    ["\n", "\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+)
+_LINE_ENDS |= {b"\n", b"\r", b"\v", b"\f", b"\x1c", b"\x1d", b"\x1e"}
+_CR: Any = frozenset(["\r", b"\r"])
+
+
+@final
+class RawBody:
+    """The undecoded body of a blocking response, as a readable file object.
+
+    ``read(n)`` returns at most ``n`` bytes (all that is left when ``n`` is
+    omitted), ``b""`` at the end. Set ``decode_content = True`` to read the
+    decoded body instead. A body that was already read gives ``b""``.
+    """
+
+    def __init__(self, response: Response) -> None:
+        self._response = response
+        self._source: Iterator[bytes] | None = None
+        self._buffer = b""
+        self.decode_content = False
+        self.closed = False
+
+    def _chunks(self) -> Iterator[bytes]:
+        source = self._source
+        if source is None:
+            response = self._response
+            if response.is_stream_consumed or response._blocking is None:
+                source = iter(())
+            elif self.decode_content:
+                source = response.iter_bytes()
+            else:
+                source = response.iter_raw()
+            self._source = source
+        return source
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
+        """Read up to ``amt`` bytes (everything when ``None``); blocks."""
+        if decode_content is not None:
+            self.decode_content = decode_content
+        source = self._chunks()
+        if amt is None or amt < 0:
+            data = self._buffer + b"".join(source)
+            self._buffer = b""
+            return data
+        while len(self._buffer) < amt:
+            chunk = next(source, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        data, self._buffer = self._buffer[:amt], self._buffer[amt:]
+        return data
+
+    def stream(self, amt: int = 64 * 1024, decode_content: bool | None = None) -> Iterator[bytes]:
+        """Yield pieces of at most ``amt`` bytes until the body ends."""
+        while True:
+            data = self.read(amt, decode_content)
+            if not data:
+                return
+            yield data
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.stream()
+
+    def readinto(self, buffer: IO[bytes] | bytearray | memoryview) -> int:
+        view = memoryview(buffer)  # type: ignore[arg-type]
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        """Close the response (the connection is released)."""
+        self.closed = True
+        self._response.close()

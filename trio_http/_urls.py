@@ -250,9 +250,115 @@ def _mask_userinfo(userinfo: str) -> str:
     return f"{user}:[secure]" if sep else user
 
 
+_Parts: TypeAlias = tuple[str, str, str, "int | None", str, str, str, bool]
+
+
+def _parse(text: str) -> _Parts:
+    """Split and check a URL string; scheme, userinfo and host come out normal."""
+    text = text.strip(_SURROUNDING_WS)
+    if len(text) > MAX_URL_LENGTH:
+        raise InvalidURL(f"URL longer than {MAX_URL_LENGTH} characters")
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        raise InvalidURL(
+            f"URL contains control character {bad.group()!r} at position {bad.start()}"
+        )
+    match = _SPLIT.fullmatch(text)
+    # The pattern matches every string; the assert documents it for mypy.
+    assert match is not None
+    scheme, authority, path, query, fragment = match.groups()
+    userinfo = host = ""
+    port: int | None = None
+    if authority is not None:
+        userinfo, _, hostport = authority.rpartition("@")
+        if userinfo:
+            userinfo = _requote(userinfo, _USERINFO_UNSAFE, "userinfo")
+            user, colon, secret = userinfo.partition(":")
+            if colon and not secret:
+                userinfo = user  # "user:@host" has no password
+        if hostport.startswith("["):
+            end = hostport.find("]")
+            if end == -1:
+                raise InvalidURL(f"unterminated IPv6 address in {hostport!r}")
+            raw_host, rest = hostport[: end + 1], hostport[end + 1 :]
+            if rest and not rest.startswith(":"):
+                raise InvalidURL(f"unexpected {rest!r} after IPv6 address")
+            port_text = rest[1:]
+        else:
+            raw_host, _, port_text = hostport.partition(":")
+        host = _normalise_host(raw_host)
+        port = _parse_port(port_text)
+    return (
+        (scheme or "").lower(),
+        userinfo,
+        host,
+        port,
+        path,
+        query or "",
+        fragment or "",
+        authority is not None,
+    )
+
+
+def _normal_parts(
+    scheme: str,
+    userinfo: str,
+    host: str,
+    port: int | None,
+    path: str,
+    query: str,
+    fragment: str,
+    has_authority: bool,
+) -> _Parts:
+    """Normalise port, path, query and fragment (scheme, userinfo, host already are)."""
+    if port is not None and DEFAULT_PORTS.get(scheme) == port:
+        port = None
+    if path:
+        path = _requote(path, _PATH_UNSAFE, "path")
+        if scheme and "/." in path:
+            path = _remove_dot_segments(path)
+    elif has_authority and scheme in DEFAULT_PORTS:
+        path = "/"
+    return (
+        scheme,
+        userinfo,
+        host,
+        port,
+        path,
+        _requote(query, _QUERY_UNSAFE, "query") if query else "",
+        _requote(fragment, _QUERY_UNSAFE, "fragment") if fragment else "",
+        has_authority or bool(host or userinfo or port is not None),
+    )
+
+
+def _netloc(host: str, port: int | None) -> str:
+    if ":" in host:
+        host = "[" + host.replace("%", "%25") + "]"
+    return host if port is None else f"{host}:{port}"
+
+
+def _render(parts: _Parts, userinfo: str) -> str:
+    scheme, _, host, port, path, query, fragment, has_authority = parts
+    text = f"{scheme}:" if scheme else ""
+    if has_authority:
+        text += f"//{userinfo}@" if userinfo else "//"
+        text += _netloc(host, port)
+    text += path
+    if query:
+        text += "?" + query
+    if fragment:
+        text += "#" + fragment
+    return text
+
+
 @final
-class URL:
-    """A parsed, normalised URL; immutable and hashable.
+class URL(str):
+    """A parsed, normalised URL; immutable, hashable, and a ``str``.
+
+    The ``str`` value is the normalised URL, so string code keeps working
+    (``url.startswith("https:")``, ``url + "?x=1"``, ``json.dumps(url)``),
+    while the components are attributes. ``==`` compares normalised forms:
+    ``URL("HTTP://A:80") == "http://a/"``.
 
     Args:
         url: an absolute URL, a relative reference, or another ``URL``. Bytes
@@ -292,15 +398,15 @@ class URL:
     _query: str
     _fragment: str
     _has_authority: bool
-    _str: str | None
+    _str: str  # the value as an exact str (str() of a subclass would copy)
     _origin: tuple[str, str, int] | None
     _target: bytes | None
 
-    def __init__(
-        self, url: str | bytes | URL = "", *, params: QueryParamTypes | None = None
-    ) -> None:
+    def __new__(cls, url: str | bytes | URL = "", *, params: QueryParamTypes | None = None) -> URL:
         if isinstance(url, URL):
-            self._copy_from(url)
+            if params is None:
+                return url  # immutable: no copy needed
+            parts = url._parts()
         else:
             if isinstance(url, bytes):
                 try:
@@ -309,103 +415,45 @@ class URL:
                     raise InvalidURL("URL bytes are not valid UTF-8") from None
             elif not isinstance(url, str):
                 raise InvalidURL(f"URL must be str, bytes or URL, not {type(url).__name__}")
-            self._parse(url)
+            parts = _normal_parts(*_parse(url))
         if params is not None:
             extra = encode_params(params)
             if extra:
-                query = f"{self._query}&{extra}" if self._query else extra
-                self._query = _requote(query, _QUERY_UNSAFE, "query")
-                self._str = self._target = None
+                query = parts[5]
+                query = f"{query}&{extra}" if query else extra
+                parts = (*parts[:5], _requote(query, _QUERY_UNSAFE, "query"), *parts[6:])
+        return cls._build(parts)
 
-    def _copy_from(self, other: URL) -> None:
-        self._scheme = other._scheme
-        self._userinfo = other._userinfo
-        self._host = other._host
-        self._port = other._port
-        self._path = other._path
-        self._query = other._query
-        self._fragment = other._fragment
-        self._has_authority = other._has_authority
-        self._str = other._str
-        self._origin = other._origin
-        self._target = other._target
+    @classmethod
+    def _build(cls, parts: _Parts) -> URL:
+        """Make a URL from components that are already normal."""
+        scheme, userinfo, host, port, path, query, fragment, has_authority = parts
+        text = _render(parts, userinfo)
+        url = str.__new__(cls, text)
+        url._scheme = scheme
+        url._userinfo = userinfo
+        url._host = host
+        url._port = port
+        url._path = path
+        url._query = query
+        url._fragment = fragment
+        url._has_authority = has_authority
+        url._str = text
+        url._origin = None
+        url._target = None
+        return url
 
-    def _parse(self, text: str) -> None:
-        text = text.strip(_SURROUNDING_WS)
-        if len(text) > MAX_URL_LENGTH:
-            raise InvalidURL(f"URL longer than {MAX_URL_LENGTH} characters")
-        bad = _CONTROL.search(text)
-        if bad is not None:
-            raise InvalidURL(
-                f"URL contains control character {bad.group()!r} at position {bad.start()}"
-            )
-        match = _SPLIT.fullmatch(text)
-        # The pattern matches every string; the assert documents it for mypy.
-        assert match is not None
-        scheme, authority, path, query, fragment = match.groups()
-        userinfo = host = ""
-        port: int | None = None
-        if authority is not None:
-            userinfo, _, hostport = authority.rpartition("@")
-            if userinfo:
-                userinfo = _requote(userinfo, _USERINFO_UNSAFE, "userinfo")
-                user, colon, secret = userinfo.partition(":")
-                if colon and not secret:
-                    userinfo = user  # "user:@host" has no password
-            if hostport.startswith("["):
-                end = hostport.find("]")
-                if end == -1:
-                    raise InvalidURL(f"unterminated IPv6 address in {hostport!r}")
-                raw_host, rest = hostport[: end + 1], hostport[end + 1 :]
-                if rest and not rest.startswith(":"):
-                    raise InvalidURL(f"unexpected {rest!r} after IPv6 address")
-                port_text = rest[1:]
-            else:
-                raw_host, _, port_text = hostport.partition(":")
-            host = _normalise_host(raw_host)
-            port = _parse_port(port_text)
-        self._init_parts(
-            (scheme or "").lower(),
-            userinfo,
-            host,
-            port,
-            path,
-            query or "",
-            fragment or "",
-            authority is not None,
+    def _parts(self) -> _Parts:
+        return (
+            self._scheme,
+            self._userinfo,
+            self._host,
+            self._port,
+            self._path,
+            self._query,
+            self._fragment,
+            self._has_authority,
         )
-
-    def _init_parts(
-        self,
-        scheme: str,
-        userinfo: str,
-        host: str,
-        port: int | None,
-        path: str,
-        query: str,
-        fragment: str,
-        has_authority: bool,
-    ) -> None:
-        """Store components whose scheme, userinfo and host are already normal."""
-        if port is not None and DEFAULT_PORTS.get(scheme) == port:
-            port = None
-        if path:
-            path = _requote(path, _PATH_UNSAFE, "path")
-            if scheme and "/." in path:
-                path = _remove_dot_segments(path)
-        elif has_authority and scheme in DEFAULT_PORTS:
-            path = "/"
-        self._scheme = scheme
-        self._userinfo = userinfo
-        self._host = host
-        self._port = port
-        self._path = path
-        self._query = _requote(query, _QUERY_UNSAFE, "query") if query else ""
-        self._fragment = _requote(fragment, _QUERY_UNSAFE, "fragment") if fragment else ""
-        self._has_authority = has_authority or bool(host or userinfo or port is not None)
-        self._str = None
-        self._origin = None
-        self._target = None
 
     @classmethod
     def _from_parts(
@@ -419,9 +467,9 @@ class URL:
         fragment: str,
         has_authority: bool,
     ) -> URL:
-        url = cls.__new__(cls)
-        url._init_parts(scheme, userinfo, host, port, path, query, fragment, has_authority)
-        return url
+        return cls._build(
+            _normal_parts(scheme, userinfo, host, port, path, query, fragment, has_authority)
+        )
 
     # -- components -------------------------------------------------------
 
@@ -490,10 +538,7 @@ class URL:
     @property
     def netloc(self) -> str:
         """The value of a ``Host`` header: host (IPv6 bracketed) and a non-default port."""
-        host = self._host
-        if ":" in host:
-            host = "[" + host.replace("%", "%25") + "]"
-        return host if self._port is None else f"{host}:{self._port}"
+        return _netloc(self._host, self._port)
 
     @property
     def target(self) -> bytes:
@@ -524,7 +569,7 @@ class URL:
 
     # -- derived URLs -----------------------------------------------------
 
-    def join(self, url: str | URL) -> URL:
+    def join(self, url: str | URL) -> URL:  # type: ignore[override]
         """Resolve a reference against this URL (RFC 3986 §5.2.2).
 
         Args:
@@ -646,46 +691,41 @@ class URL:
     # -- text forms -------------------------------------------------------
 
     def _render(self, userinfo: str) -> str:
-        parts: list[str] = []
-        if self._scheme:
-            parts.append(self._scheme)
-            parts.append(":")
-        if self._has_authority:
-            parts.append("//")
-            if userinfo:
-                parts.append(userinfo)
-                parts.append("@")
-            parts.append(self.netloc)
-        parts.append(self._path)
-        if self._query:
-            parts.append("?")
-            parts.append(self._query)
-        if self._fragment:
-            parts.append("#")
-            parts.append(self._fragment)
-        return "".join(parts)
+        return _render(self._parts(), userinfo)
 
     def __str__(self) -> str:
-        text = self._str
-        if text is None:
-            text = self._str = self._render(self._userinfo)
-        return text
+        return self._str
 
     def __repr__(self) -> str:
         return f"URL({self._render(_mask_userinfo(self._userinfo))!r})"
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, URL):
-            return str(self) == str(other)
+            return self._str == other._str
         if isinstance(other, str):
+            if self._str == other:
+                return True
             try:
-                return str(self) == str(URL(other))
+                return self._str == URL(other)._str
             except InvalidURL:
                 return False
         return NotImplemented
 
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
     def __hash__(self) -> int:
-        return hash(str(self))
+        return hash(self._str)
+
+    def __reduce__(self) -> tuple[type[URL], tuple[str]]:
+        return (URL, (self._str,))
+
+    def __copy__(self) -> URL:
+        return self
+
+    def __deepcopy__(self, memo: object) -> URL:
+        return self
 
 
 def validate_request_url(url: URL) -> None:

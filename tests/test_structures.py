@@ -1,0 +1,45 @@
+"""CaseInsensitiveDict: requests' semantics."""
+
+from __future__ import annotations
+
+import pickle
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trio_http.structures import CaseInsensitiveDict
+
+
+def test_lookups_ignore_case_and_keys_keep_the_last_spelling() -> None:
+    d: CaseInsensitiveDict[str] = CaseInsensitiveDict({"Content-Type": "a"})
+    d["CONTENT-type"] = "b"
+    assert d["content-type"] == "b"
+    assert list(d) == ["CONTENT-type"]
+    assert "Content-TYPE" in d and 1 not in d
+    del d["Content-Type"]
+    assert len(d) == 0
+
+
+def test_equality_with_any_mapping_ignores_case() -> None:
+    d: CaseInsensitiveDict[str] = CaseInsensitiveDict(Accept="x")
+    assert d == {"ACCEPT": "x"}
+    assert d != {"accept": "y"}
+    assert d != ["accept"]
+
+
+def test_copy_repr_lower_items_and_pickle() -> None:
+    d: CaseInsensitiveDict[str] = CaseInsensitiveDict([("A", "1")])
+    clone = d.copy()
+    clone["b"] = "2"
+    assert "b" not in d
+    assert repr(d) == "{'A': '1'}"
+    assert list(clone.lower_items()) == [("a", "1"), ("b", "2")]
+    assert pickle.loads(pickle.dumps(clone)) == clone
+
+
+@given(st.dictionaries(st.text(st.characters(max_codepoint=127), min_size=1), st.integers()))
+def test_any_key_is_found_in_any_case(items: dict[str, int]) -> None:
+    d = CaseInsensitiveDict(items)
+    for key in items:
+        assert key.upper() in d and key.lower() in d
+        assert d[key.swapcase()] == d[key]
