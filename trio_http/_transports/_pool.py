@@ -6,6 +6,18 @@ an idempotent request once when a reused keep-alive connection turns out to
 have been closed by the server, and closes what the policy says to close.
 Closing never awaits (see ``close_nowait``), so releasing a connection is
 safe in any state, cancellation included.
+
+HTTP/2. With ``http2=True`` the pool offers ``h2`` over ALPN and keeps at
+most one accepting HTTP/2 connection per origin in ``_h2_by_origin`` (a dict
+lookup per request, no scan). The first request to an origin that may speak
+HTTP/2 connects; requests arriving meanwhile wait for that connection
+instead of opening their own. When ALPN picks HTTP/1.1 the origin is
+remembered and served by the HTTP/1.1 path from then on. An HTTP/2
+connection counts as one connection against the limits; its streams wait
+for the server's ``SETTINGS_MAX_CONCURRENT_STREAMS`` slots under the pool
+timeout. Requests the server did not process (GOAWAY above them,
+REFUSED_STREAM) are sent again on a new connection when their body can be
+replayed. Reader tasks run in the nursery of :meth:`ConnectionPool.run_housekeeping`.
 """
 
 from __future__ import annotations
@@ -13,13 +25,14 @@ from __future__ import annotations
 import math
 import ssl
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
 
 import trio
 
 from .._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, KEEPALIVE_PROBE_AFTER, Limits
 from .._exceptions import (
     ClientStateError,
+    ConnectError,
     ConnectTimeout,
     PoolTimeout,
     ReadError,
@@ -28,13 +41,17 @@ from .._exceptions import (
     WriteError,
 )
 from ._base import AsyncBaseTransport
-from ._http11 import HTTP11Connection
-from ._net import CertTypes, VerifyTypes, create_ssl_context, open_stream
+from ._http2_state import HTTP2Settings, RetryableStreamError
+from ._http11 import HTTP11Connection, close_stream_nowait
+from ._net import CertTypes, VerifyTypes, create_ssl_context, negotiated_protocol, open_stream
 from ._pool_policy import NEW_CONNECTION, PoolPolicy, Waiter, _NewConnection
 
 if TYPE_CHECKING:
     from .._config import Timeouts as Timeout
     from .._models import Request, Response
+
+    # Imported when the first HTTP/2 connection opens: h2 is slow to import.
+    from ._http2 import HTTP2Connection
 
 __all__ = ["ConnectionPool"]
 
@@ -42,6 +59,11 @@ _INF = math.inf
 # RFC 9110 §9.2.2: these may be repeated without changing the outcome.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _RETRYABLE = (ReadError, WriteError, RemoteProtocolError)
+# Times one request is moved to a new HTTP/2 connection (GOAWAY, REFUSED_STREAM).
+MAX_HTTP2_RETRIES = 3
+# Origins remembered as answering ALPN with HTTP/1.1 (forgotten in bulk past this).
+MAX_REMEMBERED_HTTP1_ORIGINS = 4096
+Connection = Union[HTTP11Connection, "HTTP2Connection"]
 
 Origin = tuple[str, str, int]
 # (origin, request, TLS context for the origin or None) -> a connected stream,
@@ -50,7 +72,7 @@ StreamOpener = Callable[[Origin, "Request", "ssl.SSLContext | None"], Awaitable[
 
 
 class ConnectionPool(AsyncBaseTransport):
-    """HTTP/1.1 keep-alive connections, pooled per origin.
+    """HTTP/1.1 keep-alive connections and multiplexed HTTP/2 connections, per origin.
 
     Args:
         verify: TLS verification (see ``create_ssl_context``).
@@ -60,6 +82,15 @@ class ConnectionPool(AsyncBaseTransport):
         uds: connect every request to this Unix socket path instead of TCP.
         stream_opener: open connections with this instead of TCP/TLS to the
             origin (a proxy tunnel, say); it runs under the connect timeout.
+        http1: speak HTTP/1.1.
+        http2: speak HTTP/2: offered with ALPN on ``https://``; with
+            ``http1=False`` also used on ``http://`` with prior knowledge
+            (h2c). HTTP/2 needs :meth:`run_housekeeping` running (the
+            client does that).
+        http2_settings: HTTP/2 windows, header limit and keep-alive PINGs.
+
+    Raises:
+        ValueError: both ``http1`` and ``http2`` are False.
     """
 
     def __init__(
@@ -71,7 +102,20 @@ class ConnectionPool(AsyncBaseTransport):
         local_address: str | None = None,
         uds: str | None = None,
         stream_opener: StreamOpener | None = None,
+        http1: bool = True,
+        http2: bool = False,
+        http2_settings: HTTP2Settings | None = None,
     ) -> None:
+        if not (http1 or http2):
+            raise ValueError("at least one of http1 and http2 must be enabled")
+        self._http1 = http1
+        self._http2 = http2
+        self._http2_settings = http2_settings or HTTP2Settings()
+        self._h2_by_origin: dict[Origin, HTTP2Connection] = {}
+        self._connecting: dict[Origin, trio.Event] = {}
+        self._http1_origins: set[Origin] = set()
+        self._nursery: trio.Nursery | None = None
+        self._ssl_context_h2: ssl.SSLContext | None = None
         self._verify = verify
         self._stream_opener = stream_opener or self._open_direct
         self._cert = cert
@@ -80,7 +124,7 @@ class ConnectionPool(AsyncBaseTransport):
         self._local_address = local_address
         self._uds = uds
         self._policy: PoolPolicy[HTTP11Connection] = PoolPolicy(limits)
-        self._connections: set[HTTP11Connection] = set()
+        self._connections: set[Connection] = set()
         self._closed = False
 
     # -- introspection (tests, debugging) ---------------------------------
@@ -102,8 +146,24 @@ class ConnectionPool(AsyncBaseTransport):
         timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
         origin = request.url.origin
         fresh = False
+        http2_retries = 0
         while True:
-            conn = await self._acquire(request, origin, timeout, fresh=fresh)
+            conn: Connection | None = None
+            if self._may_speak_http2(origin):
+                conn = await self._http2_connection_for(request, origin, timeout)
+            if conn is None:
+                conn = await self._acquire(request, origin, timeout, fresh=fresh)
+            if type(conn) is not HTTP11Connection:
+                assert conn is not None
+                try:
+                    return await conn.handle_request(request, timeout)
+                except RetryableStreamError:
+                    if http2_retries >= MAX_HTTP2_RETRIES or not request.stream.rewindable:
+                        raise
+                    request.stream.rewind()
+                    http2_retries += 1
+                    continue
+            assert isinstance(conn, HTTP11Connection)
             reused = conn.request_count > 0
             try:
                 return await conn.handle_request(request, timeout)
@@ -122,9 +182,121 @@ class ConnectionPool(AsyncBaseTransport):
                 request.stream.rewind()
                 fresh = True
 
+    # -- HTTP/2 -------------------------------------------------------------
+
+    def _may_speak_http2(self, origin: Origin) -> bool:
+        if not self._http2 or self._nursery is None:
+            return False
+        scheme = origin[0]
+        if scheme == "https":
+            return origin not in self._http1_origins
+        return scheme == "http" and not self._http1
+
+    async def _http2_connection_for(
+        self, request: Request, origin: Origin, timeout: Timeout
+    ) -> Connection | None:
+        """A connection for a request to an origin that may speak HTTP/2.
+
+        Returns an HTTP/2 connection with a stream slot reserved, a new
+        HTTP/1.1 connection (ALPN chose it), or None: use the HTTP/1.1 path.
+        """
+        await trio.lowlevel.checkpoint_if_cancelled()
+        deadline: float | None = None
+        while True:
+            conn = self._h2_by_origin.get(origin)
+            if conn is not None:
+                if conn.try_reserve():
+                    await trio.lowlevel.cancel_shielded_checkpoint()
+                    return conn
+                if deadline is None:
+                    deadline = self._pool_deadline(request, timeout)
+                granted = await conn.wait_for_slot(deadline)
+                if granted:
+                    return conn
+                if granted is None:
+                    raise self._pool_timeout_error(request, origin, timeout, deadline)
+                continue  # that connection is draining: look again
+            if origin in self._http1_origins:
+                return None
+            pending = self._connecting.get(origin)
+            if pending is not None:
+                # Another request is connecting to this origin: HTTP/2 would
+                # let us share its connection, so wait for it.
+                if deadline is None:
+                    deadline = self._pool_deadline(request, timeout)
+                with trio.move_on_at(deadline):
+                    await pending.wait()
+                if not pending.is_set():
+                    raise self._pool_timeout_error(request, origin, timeout, deadline)
+                continue
+            event = self._connecting[origin] = trio.Event()
+            try:
+                return await self._acquire(request, origin, timeout, fresh=False)
+            finally:
+                del self._connecting[origin]
+                event.set()
+
+    def _pool_deadline(self, request: Request, timeout: Timeout) -> float:
+        deadline: float = request.extensions.get("deadline", _INF)
+        if timeout.pool is not None:
+            deadline = min(deadline, trio.current_time() + timeout.pool)
+        return deadline
+
+    def _pool_timeout_error(
+        self, request: Request, origin: Origin, timeout: Timeout, deadline: float
+    ) -> Exception:
+        if request.extensions.get("deadline", _INF) <= deadline:
+            return TotalTimeout(
+                "the overall request deadline expired while waiting for a connection",
+                request=request,
+            )
+        return PoolTimeout(
+            f"no HTTP/2 stream to {origin[1]}:{origin[2]} became free within {timeout.pool} s",
+            request=request,
+        )
+
+    async def _start_http2(self, stream: trio.abc.Stream, origin: Origin) -> HTTP2Connection:
+        from ._http2 import HTTP2Connection
+
+        nursery = self._nursery
+        if nursery is None:
+            close_stream_nowait(stream)
+            self._close_all(self._policy.slot_failed(origin, trio.current_time()))
+            raise ClientStateError(
+                "HTTP/2 needs the pool's housekeeping task running: use it through AsyncClient"
+            )
+        conn = HTTP2Connection(
+            stream,
+            origin,
+            settings=self._http2_settings,
+            keepalive_expiry=self._limits.keepalive_expiry,
+            on_draining=self._on_http2_draining,
+            on_closed=self._on_http2_closed,
+        )
+        self._connections.add(conn)
+        current = self._h2_by_origin.get(origin)
+        if current is None or not current.is_available:
+            self._h2_by_origin[origin] = conn
+        conn.try_reserve()  # the opening request's stream
+        await nursery.start(conn.run)
+        return conn
+
+    def _on_http2_draining(self, conn: HTTP2Connection) -> None:
+        if self._h2_by_origin.get(conn.origin) is conn:
+            del self._h2_by_origin[conn.origin]
+
+    def _on_http2_closed(self, conn: HTTP2Connection) -> None:
+        self._on_http2_draining(conn)
+        if conn in self._connections:
+            self._connections.discard(conn)
+            if not self._closed:
+                self._close_all(self._policy.slot_failed(conn.origin, trio.current_time()))
+
+    # -- HTTP/1.1 and opening -----------------------------------------------
+
     async def _acquire(
         self, request: Request, origin: tuple[str, str, int], timeout: Timeout, *, fresh: bool
-    ) -> HTTP11Connection:
+    ) -> Connection:
         await trio.lowlevel.checkpoint_if_cancelled()
         policy = self._policy
         while True:
@@ -176,14 +348,16 @@ class ConnectionPool(AsyncBaseTransport):
 
     async def _open(
         self, request: Request, origin: tuple[str, str, int], timeout: Timeout
-    ) -> HTTP11Connection:
+    ) -> Connection:
         scheme, host, port = origin
         total_deadline: float = request.extensions.get("deadline", _INF)
         deadline = total_deadline
         if timeout.connect is not None:
             deadline = min(deadline, trio.current_time() + timeout.connect)
         try:
-            ssl_context = self._get_ssl_context() if scheme == "https" else None
+            ssl_context = (
+                self._get_ssl_context(self._may_speak_http2(origin)) if scheme == "https" else None
+            )
             with trio.move_on_at(deadline) as scope:
                 stream = await self._stream_opener(origin, request, ssl_context)
         except BaseException as exc:
@@ -201,11 +375,28 @@ class ConnectionPool(AsyncBaseTransport):
                 f"connecting to {host}:{port} took longer than {timeout.connect} s",
                 request=request,
             )
-        conn = HTTP11Connection(stream, origin, self._on_release)
         if self._closed:
-            conn.close_nowait()
+            close_stream_nowait(stream)
             self._policy.slot_failed(origin, trio.current_time())
             raise ClientStateError("the connection pool was closed while connecting")
+        if ssl_context is None:
+            use_http2 = self._http2 and not self._http1 and scheme == "http"
+        else:
+            use_http2 = negotiated_protocol(stream) == "h2"
+            if not use_http2 and not self._http1:
+                close_stream_nowait(stream)
+                self._close_all(self._policy.slot_failed(origin, trio.current_time()))
+                raise ConnectError(
+                    f"{host}:{port} did not agree to HTTP/2 and HTTP/1.1 is disabled",
+                    request=request,
+                )
+            if not use_http2 and self._http2:
+                if len(self._http1_origins) >= MAX_REMEMBERED_HTTP1_ORIGINS:
+                    self._http1_origins.clear()
+                self._http1_origins.add(origin)
+        if use_http2:
+            return await self._start_http2(stream, origin)
+        conn = HTTP11Connection(stream, origin, self._on_release)
         self._connections.add(conn)
         return conn
 
@@ -222,7 +413,15 @@ class ConnectionPool(AsyncBaseTransport):
             uds=self._uds,
         )
 
-    def _get_ssl_context(self) -> ssl.SSLContext:
+    def _get_ssl_context(self, http2: bool) -> ssl.SSLContext:
+        if http2:
+            context = self._ssl_context_h2
+            if context is None:
+                alpn = ("h2", "http/1.1") if self._http1 else ("h2",)
+                context = self._ssl_context_h2 = create_ssl_context(
+                    self._verify, self._cert, alpn=alpn
+                )
+            return context
         context = self._ssl_context
         if context is None:
             context = self._ssl_context = create_ssl_context(self._verify, self._cert)
@@ -236,7 +435,7 @@ class ConnectionPool(AsyncBaseTransport):
             self._forget(conn)
         self._close_all(self._policy.release(conn, reusable, trio.current_time()))
 
-    def _forget(self, conn: HTTP11Connection) -> None:
+    def _forget(self, conn: Connection) -> None:
         self._connections.discard(conn)
 
     def _close_all(self, conns: list[HTTP11Connection]) -> None:
@@ -246,11 +445,27 @@ class ConnectionPool(AsyncBaseTransport):
 
     # -- housekeeping -----------------------------------------------------
 
-    async def run_housekeeping(self) -> None:
-        """Close idle connections as their keep-alive expires. Runs forever.
+    async def run_housekeeping(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Close idle connections as their keep-alive expires; host HTTP/2 tasks.
 
-        Meant for the owning client's nursery; cancel it to stop.
+        Runs forever. Meant for the owning client's nursery (start it with
+        ``nursery.start``); cancel it to stop, which also stops every HTTP/2
+        connection's reader and writer.
         """
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            task_status.started()
+            try:
+                await self._expire_idle()
+            finally:
+                self._nursery = None
+                for conn in list(self._connections):
+                    if type(conn) is not HTTP11Connection:
+                        conn.close_nowait()
+
+    async def _expire_idle(self) -> None:
         while True:
             expiry = self._policy.next_expiry()
             if expiry is None:

@@ -1,0 +1,528 @@
+"""HTTP/2 over the in-process h2 server: multiplexing, misbehaviour, cancellation.
+
+Every misbehaviour test ends by proving the client still works; the
+cancellation matrix also proves that a sibling stream on the same connection
+was not disturbed.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import trio
+import trustme
+from conftest import make_server_ssl_context
+from h2server import H2Exchange, H2Server, open_h2_server
+from hyperframe.frame import ContinuationFrame, HeadersFrame
+from server import TestServer
+
+import trio_http
+from trio_http import AsyncClient, ConnectionPool
+from trio_http._exceptions import StreamReset
+from trio_http._transports._http2_state import HTTP2Settings
+
+
+@pytest.fixture
+async def h2_server() -> AsyncIterator[H2Server]:
+    async with open_h2_server() as running:
+        yield running
+
+
+@pytest.fixture
+async def h2_tls_server(server_cert: trustme.LeafCert) -> AsyncIterator[H2Server]:
+    context = make_server_ssl_context(server_cert, alpn=("h2", "http/1.1"))
+    async with open_h2_server(context) as running:
+        yield running
+
+
+def h2c_client(**kwargs: Any) -> AsyncClient:
+    return AsyncClient(http2=True, http1=False, **kwargs)
+
+
+def pool_of(client: AsyncClient) -> Any:
+    return client._transport  # type: ignore[attr-defined]
+
+
+async def until(predicate: Callable[[], bool]) -> None:
+    with trio.fail_after(5):
+        while not predicate():
+            await trio.sleep(0.001)
+
+
+async def sibling_and_follow_up_work(client: AsyncClient, server: H2Server) -> None:
+    response = await client.get(server.url + "/ok")
+    assert response.status_code == 200
+    assert response.content == b"ok /ok"
+    assert server.connections_opened == 1
+    policy = pool_of(client)._policy
+    assert policy.open_count == pool_of(client).open_connections == 1
+
+
+# -- basics ------------------------------------------------------------------
+
+
+async def test_h2c_prior_knowledge_get(h2_server: H2Server) -> None:
+    async with h2c_client() as client:
+        response = await client.get(h2_server.url + "/ok")
+    assert response.http_version == "HTTP/2"
+    assert response.content == b"ok /ok"
+    exchange = h2_server.requests[0]
+    assert exchange.header(":authority") == h2_server.url.removeprefix("http://")
+    assert exchange.header(":scheme") == "http"
+    assert exchange.header("host") is None
+
+
+async def test_post_body_is_sent(h2_server: H2Server) -> None:
+    body = bytes(range(256)) * 1000
+    async with h2c_client() as client:
+        response = await client.post(h2_server.url + "/echo", content=body)
+        streamed = await client.post(
+            h2_server.url + "/echo", content=_chunks([b"a" * 70000, b"b" * 5])
+        )
+    assert response.content == body
+    assert streamed.content == b"a" * 70000 + b"b" * 5
+    assert h2_server.requests[1].header("transfer-encoding") is None
+
+
+async def _chunks(parts: list[bytes]) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+async def test_concurrent_requests_share_one_connection(h2_server: H2Server) -> None:
+    results: list[bytes] = []
+    async with h2c_client() as client:
+        async with trio.open_nursery() as nursery:
+            for i in range(200):
+
+                async def fetch(i: int = i) -> None:
+                    results.append((await client.get(f"{h2_server.url}/ok?{i}")).content)
+
+                nursery.start_soon(fetch)
+    assert sorted(results) == sorted(f"ok /ok?{i}".encode() for i in range(200))
+    assert h2_server.connections_opened == 1
+
+
+async def test_alpn_negotiates_h2_over_tls(h2_tls_server: H2Server, ca_bundle: str) -> None:
+    async with AsyncClient(http2=True, verify=ca_bundle) as client:
+        response = await client.get(h2_tls_server.url + "/ok")
+    assert response.http_version == "HTTP/2"
+
+
+async def test_alpn_falls_back_to_http11(tls_server: TestServer, ca_bundle: str) -> None:
+    async with AsyncClient(http2=True, verify=ca_bundle) as client:
+        first = await client.get(tls_server.url_for("/get"))
+        second = await client.get(tls_server.url_for("/get"))
+    assert first.http_version == second.http_version == "HTTP/1.1"
+
+
+async def test_http2_only_refuses_an_http11_server(tls_server: TestServer, ca_bundle: str) -> None:
+    async with AsyncClient(http2=True, http1=False, verify=ca_bundle) as client:
+        with pytest.raises(trio_http.ConnectError, match="HTTP/2"):
+            await client.get(tls_server.url_for("/get"))
+        assert pool_of(client).open_connections == 0
+
+
+async def test_http2_is_off_by_default(h2_tls_server: H2Server, ca_bundle: str) -> None:
+    async with AsyncClient(verify=ca_bundle) as client:
+        with pytest.raises(trio_http.RequestException):
+            await client.get(h2_tls_server.url + "/ok")
+
+
+def test_neither_protocol_is_an_error() -> None:
+    with pytest.raises(ValueError, match="http1"):
+        ConnectionPool(http1=False, http2=False)
+
+
+async def test_server_push_is_disabled_in_settings(h2_server: H2Server) -> None:
+    async with h2c_client() as client:
+        await client.get(h2_server.url + "/ok")
+        assert h2_server.connections[0].h2.remote_settings.enable_push == 0
+
+
+# -- limits and flow control ---------------------------------------------------
+
+
+async def test_max_concurrent_streams_one_queues_requests(h2_server: H2Server) -> None:
+    h2_server.max_concurrent_streams = 1
+    in_handler = 0
+    most = 0
+
+    @h2_server.route("/slow")
+    async def slow(exchange: H2Exchange) -> None:
+        nonlocal in_handler, most
+        in_handler += 1
+        most = max(most, in_handler)
+        await trio.sleep(0.01)
+        in_handler -= 1
+        await exchange.respond(200, end=True)
+
+    async with h2c_client() as client:
+        await client.get(h2_server.url + "/ok")  # SETTINGS are known now
+        async with trio.open_nursery() as nursery:
+            for _ in range(5):
+                nursery.start_soon(client.get, h2_server.url + "/slow")
+    assert most == 1
+    assert len(h2_server.requests) == 6
+    assert h2_server.connections_opened == 1
+
+
+async def test_stream_slot_wait_honours_pool_timeout(h2_server: H2Server) -> None:
+    h2_server.max_concurrent_streams = 1
+
+    @h2_server.route("/hang")
+    async def hang(exchange: H2Exchange) -> None:
+        await exchange.respond(200)
+        await trio.sleep_forever()
+
+    async with h2c_client(timeout=trio_http.Timeouts(5, pool=0.2)) as client:
+        await client.get(h2_server.url + "/ok")
+        async with client.stream("GET", h2_server.url + "/hang"):
+            with pytest.raises(trio_http.PoolTimeout):
+                await client.get(h2_server.url + "/ok")
+        await sibling_and_follow_up_work(client, h2_server)
+
+
+async def test_zero_window_upload_times_out_and_resets_only_that_stream(
+    h2_server: H2Server,
+) -> None:
+    h2_server.grant_upload_window = False
+    async with h2c_client(timeout=trio_http.Timeouts(5, write=0.3)) as client:
+        await client.get(h2_server.url + "/ok")
+        with pytest.raises(trio_http.WriteTimeout):
+            await client.post(h2_server.url + "/echo", content=b"x" * 200_000)
+        await until(lambda: bool(h2_server.resets))
+        assert h2_server.resets[0][1] == 8  # CANCEL
+        await sibling_and_follow_up_work(client, h2_server)
+
+
+async def test_large_download_respects_flow_control(h2_server: H2Server) -> None:
+    size = 12 * 1024 * 1024  # beyond the stream window: needs WINDOW_UPDATEs
+
+    @h2_server.route("/big")
+    async def big(exchange: H2Exchange) -> None:
+        await exchange.respond(200, [("content-length", str(size))])
+        await exchange.send(b"z" * size, end=True)
+
+    async with h2c_client() as client:
+        response = await client.get(h2_server.url + "/big")
+    assert len(response.content) == size
+
+
+async def test_unread_response_does_not_grow_past_the_window(h2_server: H2Server) -> None:
+    sent = 0
+
+    @h2_server.route("/endless")
+    async def endless(exchange: H2Exchange) -> None:
+        nonlocal sent
+        await exchange.respond(200)
+        while True:
+            await exchange.send(b"e" * 65536)
+            sent += 65536
+
+    settings = HTTP2Settings(connection_window=1 << 20, stream_window=1 << 18)
+    pool = ConnectionPool(http2=True, http1=False, http2_settings=settings)
+    async with AsyncClient(transport=pool) as client:
+        async with client.stream("GET", h2_server.url + "/endless") as response:
+            await trio.sleep(0.3)
+            assert sent <= (1 << 18)
+            async for _ in response.aiter_raw():
+                break
+            await trio.sleep(0.1)
+            assert sent <= 2 * (1 << 18)
+        await client.get(h2_server.url + "/ok")
+
+
+# -- misbehaviour ---------------------------------------------------------------
+
+
+async def test_rst_stream_fails_only_that_stream(h2_server: H2Server) -> None:
+    @h2_server.route("/reset")
+    async def reset(exchange: H2Exchange) -> None:
+        await exchange.reset(code=2)  # INTERNAL_ERROR
+
+    async with h2c_client() as client:
+        with pytest.raises(StreamReset) as info:
+            await client.get(h2_server.url + "/reset")
+        assert info.value.error_code == 2
+        assert isinstance(info.value, trio_http.RemoteProtocolError)
+        await sibling_and_follow_up_work(client, h2_server)
+
+
+async def test_refused_stream_is_retried(h2_server: H2Server) -> None:
+    attempts = 0
+
+    @h2_server.route("/refuse-once")
+    async def refuse_once(exchange: H2Exchange) -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            await exchange.reset(code=7)  # REFUSED_STREAM
+            return
+        await exchange.respond(200, end=True)
+
+    async with h2c_client() as client:
+        response = await client.get(h2_server.url + "/refuse-once")
+    assert response.status_code == 200
+    assert attempts == 2
+
+
+async def test_goaway_retries_streams_above_last_id(h2_server: H2Server) -> None:
+    held: list[H2Exchange] = []
+    release = trio.Event()
+
+    @h2_server.route("/hold")
+    async def hold(exchange: H2Exchange) -> None:
+        if exchange.conn is not h2_server.connections[0]:
+            await exchange.respond(200, [("x-conn", "2")], end=True)
+            return
+        held.append(exchange)
+        if len(held) == 3:
+            first = min(e.stream_id for e in held)
+            await exchange.goaway(last_stream_id=first)
+            release.set()
+        await release.wait()
+        if exchange.stream_id == min(e.stream_id for e in held):
+            await exchange.respond(200, [("x-conn", "1")], end=True)
+
+    async with h2c_client() as client:
+        responses: list[trio_http.Response] = []
+        async with trio.open_nursery() as nursery:
+            for _ in range(3):
+
+                async def fetch() -> None:
+                    responses.append(await client.get(h2_server.url + "/hold"))
+
+                nursery.start_soon(fetch)
+        assert sorted(r.headers["x-conn"] for r in responses) == ["1", "2", "2"]
+        assert h2_server.connections_opened == 2
+        response = await client.get(h2_server.url + "/hold")
+        assert response.headers["x-conn"] == "2"
+        assert h2_server.connections_opened == 2
+
+
+async def test_goaway_with_error_fails_open_streams_cleanly(h2_server: H2Server) -> None:
+    @h2_server.route("/die")
+    async def die(exchange: H2Exchange) -> None:
+        await exchange.respond(200)
+        await exchange.goaway(last_stream_id=exchange.stream_id, code=1)
+
+    async with h2c_client() as client:
+        with pytest.raises(trio_http.RemoteProtocolError, match="PROTOCOL_ERROR"):
+            async with client.stream("GET", h2_server.url + "/die") as response:
+                await response.aread()
+        response = await client.get(h2_server.url + "/ok")
+        assert response.status_code == 200
+        assert h2_server.connections_opened == 2
+
+
+async def test_server_closing_the_socket_fails_streams_with_read_error(h2_server: H2Server) -> None:
+    @h2_server.route("/vanish")
+    async def vanish(exchange: H2Exchange) -> None:
+        await exchange.conn.stream.aclose()
+
+    async with h2c_client() as client:
+        with pytest.raises(trio_http.ReadError):
+            await client.get(h2_server.url + "/vanish")
+        assert (await client.get(h2_server.url + "/ok")).status_code == 200
+
+
+async def test_ping_is_answered_while_idle(h2_server: H2Server) -> None:
+    async with h2c_client() as client:
+        await client.get(h2_server.url + "/ok")
+        conn = h2_server.connections[0]
+        conn.h2.ping(b"12345678")
+        await conn.flush()
+        await until(lambda: h2_server.ping_acks == 1)
+
+
+async def test_keepalive_pings_when_configured(h2_server: H2Server) -> None:
+    settings = HTTP2Settings(keepalive_interval=0.05)
+    pool = ConnectionPool(http2=True, http1=False, http2_settings=settings)
+    async with AsyncClient(transport=pool) as client:
+        await client.get(h2_server.url + "/ok")
+        await until(lambda: h2_server.pings_received >= 2)
+        await sibling_and_follow_up_work(client, h2_server)
+
+
+async def test_huge_response_headers_raise_response_too_large(h2_server: H2Server) -> None:
+    @h2_server.route("/huge")
+    async def huge(exchange: H2Exchange) -> None:
+        await exchange.respond(200, [("x-big", "v" * 100_000)], end=True)
+
+    async with h2c_client() as client:
+        with pytest.raises(trio_http.ResponseTooLarge):
+            await client.get(h2_server.url + "/huge")
+        assert (await client.get(h2_server.url + "/ok")).status_code == 200
+
+
+async def test_continuation_flood_ends_the_connection(h2_server: H2Server) -> None:
+    @h2_server.route("/flood")
+    async def flood(exchange: H2Exchange) -> None:
+        headers = HeadersFrame(exchange.stream_id, data=b"\x88")  # :status 200, no END_HEADERS
+        frames = [headers.serialize()]
+        frames += [ContinuationFrame(exchange.stream_id, data=b"").serialize()] * 200
+        await exchange.send_raw(b"".join(frames))
+
+    async with h2c_client() as client:
+        with pytest.raises(trio_http.RemoteProtocolError):
+            await client.get(h2_server.url + "/flood")
+        assert (await client.get(h2_server.url + "/ok")).status_code == 200
+
+
+async def test_trailers_are_exposed_after_the_body(h2_server: H2Server) -> None:
+    @h2_server.route("/trailers")
+    async def trailers(exchange: H2Exchange) -> None:
+        await exchange.respond(200, [("trailer", "x-checksum")])
+        await exchange.send(b"body")
+        await exchange.trailers([("x-checksum", "abc")])
+
+    async with h2c_client() as client:
+        response = await client.get(h2_server.url + "/trailers")
+    assert response.content == b"body"
+    assert response.extensions["trailers"]["x-checksum"] == "abc"
+
+
+async def test_informational_responses_are_reported(h2_server: H2Server) -> None:
+    @h2_server.route("/early-hints")
+    async def early_hints(exchange: H2Exchange) -> None:
+        await exchange.informational(103, [("link", "</style.css>")])
+        await exchange.respond(200, end=True)
+
+    seen: list[tuple[int, str]] = []
+    async with h2c_client() as client:
+        response = await client.get(
+            h2_server.url + "/early-hints",
+            extensions={"on_informational": lambda s, h: seen.append((s, h["link"]))},
+        )
+    assert response.status_code == 200
+    assert seen == [(103, "</style.css>")]
+
+
+async def test_read_timeout_on_one_stream_spares_its_siblings(h2_server: H2Server) -> None:
+    @h2_server.route("/stall")
+    async def stall(exchange: H2Exchange) -> None:
+        await exchange.respond(200)
+        await trio.sleep_forever()
+
+    async with h2c_client(timeout=trio_http.Timeouts(5, read=0.2)) as client:
+        async with client.stream("GET", h2_server.url + "/ok") as sibling:
+            with pytest.raises(trio_http.ReadTimeout):
+                await client.get(h2_server.url + "/stall")
+            assert await sibling.aread() == b"ok /ok"
+        await sibling_and_follow_up_work(client, h2_server)
+
+
+# -- the cancellation matrix over HTTP/2 -------------------------------------------
+
+
+async def _stalling_body(reached: trio.Event) -> AsyncIterator[bytes]:
+    yield b"first part"
+    reached.set()
+    await trio.sleep_forever()
+    yield b"never"  # pragma: no cover
+
+
+@pytest.mark.parametrize("stage", ["slot-wait", "sending-body", "waiting-response", "reading-body"])
+async def test_cancellation_resets_only_the_cancelled_stream(
+    h2_server: H2Server, stage: str
+) -> None:
+    reached = trio.Event()
+    hold_sibling = trio.Event()
+
+    @h2_server.route("/sibling")
+    async def sibling(exchange: H2Exchange) -> None:
+        await exchange.respond(200)
+        await exchange.send(b"part one;")
+        await hold_sibling.wait()
+        await exchange.send(b"part two", end=True)
+
+    @h2_server.route("/hang")
+    async def hang(exchange: H2Exchange) -> None:
+        if stage == "reading-body":
+            await exchange.respond(200)
+            await exchange.send(b"p" * 1000)
+        reached.set()
+        await trio.sleep_forever()
+
+    if stage == "slot-wait":
+        h2_server.max_concurrent_streams = 2
+
+    async with h2c_client() as client:
+        await client.get(h2_server.url + "/ok")
+        async with client.stream("GET", h2_server.url + "/sibling") as sibling_response:
+            async with trio.open_nursery() as nursery:
+                scope = trio.CancelScope()
+
+                async def victim() -> None:
+                    with scope:
+                        if stage == "sending-body":
+                            await client.post(
+                                h2_server.url + "/echo", content=_stalling_body(reached)
+                            )
+                        elif stage == "slot-wait":
+                            async with client.stream("GET", h2_server.url + "/hang"):
+                                pass
+                        else:
+                            await client.get(h2_server.url + "/hang")
+
+                if stage == "slot-wait":
+                    hold = trio.CancelScope()
+
+                    async def occupy() -> None:
+                        with hold:
+                            await client.get(h2_server.url + "/hang")
+
+                    nursery.start_soon(occupy)
+                    await until(lambda: len(h2_server.requests) == 3)
+                    conn = next(iter(pool_of(client)._h2_by_origin.values()))
+                    nursery.start_soon(victim)
+                    await until(lambda: bool(conn.slots.waiters))
+                else:
+                    nursery.start_soon(victim)
+                    await reached.wait()
+                scope.cancel()
+                if stage == "slot-wait":
+                    await until(lambda: not conn.slots.waiters)
+                    hold.cancel()
+            assert scope.cancelled_caught
+            hold_sibling.set()
+            assert await sibling_response.aread() == b"part one;part two"
+        if stage != "slot-wait":
+            await until(lambda: any(code == 8 for _, code in h2_server.resets))
+        await sibling_and_follow_up_work(client, h2_server)
+        conn = next(iter(pool_of(client)._h2_by_origin.values()))
+        assert conn.slots.active == 0
+
+
+async def test_closing_a_streamed_response_early_resets_the_stream(h2_server: H2Server) -> None:
+    @h2_server.route("/long")
+    async def long(exchange: H2Exchange) -> None:
+        await exchange.respond(200)
+        await exchange.send(b"x" * 100_000)
+        await exchange.reset_event.wait()
+
+    async with h2c_client() as client:
+        async with client.stream("GET", h2_server.url + "/long") as response:
+            async for _ in response.aiter_raw():
+                break
+        await until(lambda: bool(h2_server.resets))
+        assert h2_server.resets[0][1] == 8
+        await sibling_and_follow_up_work(client, h2_server)
+
+
+async def test_client_exit_stops_connection_tasks(h2_server: H2Server) -> None:
+    async with h2c_client() as client:
+        await client.get(h2_server.url + "/ok")
+    await until(lambda: h2_server.connections_open == 0)
+
+
+async def test_tls_context_offers_h2_only_when_enabled() -> None:
+    pool = ConnectionPool(http2=True)
+    context = pool._get_ssl_context(True)
+    plain = pool._get_ssl_context(False)
+    assert context is not plain
+    assert isinstance(context, ssl.SSLContext)

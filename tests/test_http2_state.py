@@ -1,0 +1,163 @@
+"""The pure HTTP/2 bookkeeping: slots, receive buffers, GOAWAY splits, settings."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trio_http._transports._http2_state import (
+    HTTP2Settings,
+    ReceiveBuffer,
+    SlotWaiter,
+    StreamSlots,
+    sendable_bytes,
+    split_for_goaway,
+)
+
+
+def waiter(log: list[str], name: str) -> SlotWaiter:
+    return SlotWaiter(lambda: log.append(name))
+
+
+def test_slots_reserve_up_to_the_limit() -> None:
+    slots = StreamSlots(max_concurrent=2)
+    assert slots.try_reserve() and slots.try_reserve()
+    assert not slots.try_reserve()
+    assert slots.active == 2
+
+
+def test_released_slot_goes_to_the_first_waiter() -> None:
+    log: list[str] = []
+    slots = StreamSlots(max_concurrent=1)
+    assert slots.try_reserve()
+    first, second = waiter(log, "a"), waiter(log, "b")
+    slots.enqueue(first)
+    slots.enqueue(second)
+    woken = slots.release()
+    assert woken == [first] and first.granted is True and second.granted is None
+    assert slots.active == 1
+
+
+def test_waiters_block_newcomers_even_with_a_free_slot() -> None:
+    slots = StreamSlots(max_concurrent=1)
+    slots.enqueue(waiter([], "a"))
+    assert not slots.try_reserve()
+
+
+def test_raised_limit_grants_waiters() -> None:
+    slots = StreamSlots(max_concurrent=0)
+    waiters = [waiter([], str(i)) for i in range(3)]
+    for one in waiters:
+        slots.enqueue(one)
+    assert slots.set_max_concurrent(2) == waiters[:2]
+    assert slots.active == 2
+
+
+def test_withdrawing_a_granted_waiter_passes_its_slot_on() -> None:
+    slots = StreamSlots(max_concurrent=1)
+    assert slots.try_reserve()
+    first, second = waiter([], "a"), waiter([], "b")
+    slots.enqueue(first)
+    slots.enqueue(second)
+    slots.release()  # first is granted, but gave up meanwhile
+    assert slots.withdraw(first) == [second]
+    assert second.granted is True and slots.active == 1
+
+
+def test_withdrawing_a_queued_waiter_removes_it() -> None:
+    slots = StreamSlots(max_concurrent=0)
+    one = waiter([], "a")
+    slots.enqueue(one)
+    assert slots.withdraw(one) == []
+    assert not slots.waiters
+
+
+def test_stop_accepting_refuses_waiters_and_newcomers() -> None:
+    log: list[str] = []
+    slots = StreamSlots(max_concurrent=0)
+    one = waiter(log, "a")
+    slots.enqueue(one)
+    assert slots.stop_accepting() == [one]
+    assert one.granted is False
+    assert not slots.try_reserve()
+    late = waiter(log, "late")
+    slots.enqueue(late)
+    assert late.granted is False and log == ["late"]
+
+
+@given(st.lists(st.sampled_from(["reserve", "release", "wait", "limit"]), max_size=60))
+def test_slot_accounting_never_exceeds_the_limit(ops: list[str]) -> None:
+    slots = StreamSlots(max_concurrent=3)
+    held = 0
+    for op in ops:
+        if op == "reserve" and slots.try_reserve():
+            held += 1
+        elif op == "release" and held:
+            held -= 1
+            held += len(slots.release())
+        elif op == "wait":
+            if slots.try_reserve():
+                held += 1
+            else:
+                slots.enqueue(SlotWaiter(lambda: None))
+        elif op == "limit":
+            held += len(slots.set_max_concurrent(slots.max_concurrent % 5 + 1))
+        assert slots.active == held
+        assert not (slots.waiters and slots.active < slots.max_concurrent)
+
+
+def test_goaway_splits_at_the_last_stream_id() -> None:
+    assert split_for_goaway([1, 3, 5, 7], 3) == ([1, 3], [5, 7])
+    assert split_for_goaway([1, 3], 0) == ([], [1, 3])
+
+
+def test_sendable_bytes_is_bounded_by_window_and_frame() -> None:
+    assert sendable_bytes(100, 50, 16384) == 50
+    assert sendable_bytes(100_000, 1 << 20, 16384) == 16384
+    assert sendable_bytes(10, -5, 16384) == 0
+
+
+@given(
+    st.lists(
+        st.tuples(st.binary(max_size=50), st.integers(min_value=0, max_value=10)), max_size=30
+    ),
+    st.integers(min_value=1, max_value=120),
+)
+def test_receive_buffer_returns_data_in_order_and_acknowledges_everything(
+    frames: list[tuple[bytes, int]], limit: int
+) -> None:
+    buffer = ReceiveBuffer()
+    total_flow = 0
+    for data, padding in frames:
+        buffer.push(data, len(data) + padding)
+        total_flow += len(data) + padding
+    out = b""
+    acknowledged = 0
+    while buffer:
+        chunk, ack = buffer.take(limit)
+        assert chunk
+        out += chunk
+        acknowledged += ack
+    acknowledged += buffer.discard()
+    assert out == b"".join(data for data, _ in frames)
+    assert acknowledged == total_flow
+    assert buffer.buffered == 0
+
+
+def test_receive_buffer_joins_chunks_up_to_the_limit() -> None:
+    buffer = ReceiveBuffer()
+    for part in (b"aa", b"bb", b"cc"):
+        buffer.push(part, 2)
+    assert buffer.take(4) == (b"aabb", 4)
+    assert buffer.take(4) == (b"cc", 2)
+
+
+def test_settings_validate_window_sizes() -> None:
+    assert HTTP2Settings().connection_window_increment == 16 * 1024 * 1024 - 65535
+    with pytest.raises(ValueError, match="stream_window"):
+        HTTP2Settings(stream_window=1)
+    with pytest.raises(ValueError, match="connection_window"):
+        HTTP2Settings(connection_window=2**31)
+    with pytest.raises(ValueError, match="keepalive_interval"):
+        HTTP2Settings(keepalive_interval=0)
