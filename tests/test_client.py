@@ -406,3 +406,11 @@ async def test_per_request_cookies_survive_redirects_but_not_the_request(
         assert "once" not in client.cookies
         later = await client.get(server.url_for("/cookies"))
     assert later.json() == {"cookies": {}}
+
+
+async def test_error_inside_the_block_propagates_unwrapped(server: TestServer) -> None:
+    with pytest.raises(KeyError, match="mine"):
+        async with AsyncClient() as client:
+            await client.get(server.url_for("/get"))
+            raise KeyError("mine")
+    assert client.is_closed

@@ -5,7 +5,17 @@ The public API is exactly what this module re-exports.
 
 from __future__ import annotations
 
-from . import _exceptions as exceptions
+from . import auth as auth
+from . import exceptions as exceptions
+from . import structures as structures
+from ._api import delete as delete
+from ._api import get as get
+from ._api import head as head
+from ._api import options as options
+from ._api import patch as patch
+from ._api import post as post
+from ._api import put as put
+from ._api import request as request
 from ._auth import Auth as Auth
 from ._auth import BasicAuth as BasicAuth
 from ._auth import DigestAuth as DigestAuth
@@ -25,6 +35,7 @@ from ._exceptions import ConnectTimeout as ConnectTimeout
 from ._exceptions import ContentDecodingError as ContentDecodingError
 from ._exceptions import CookieConflictError as CookieConflictError
 from ._exceptions import DecompressionBombError as DecompressionBombError
+from ._exceptions import FileModeWarning as FileModeWarning
 from ._exceptions import HTTPError as HTTPError
 from ._exceptions import InvalidHeader as InvalidHeader
 from ._exceptions import InvalidJSONError as InvalidJSONError
@@ -40,11 +51,14 @@ from ._exceptions import ReadError as ReadError
 from ._exceptions import ReadTimeout as ReadTimeout
 from ._exceptions import RemoteProtocolError as RemoteProtocolError
 from ._exceptions import RequestException as RequestException
+from ._exceptions import RequestsDependencyWarning as RequestsDependencyWarning
+from ._exceptions import RequestsWarning as RequestsWarning
 from ._exceptions import ResponseNotRead as ResponseNotRead
 from ._exceptions import ResponseTooLarge as ResponseTooLarge
 from ._exceptions import RetryError as RetryError
 from ._exceptions import SSLError as SSLError
 from ._exceptions import StreamConsumedError as StreamConsumedError
+from ._exceptions import StreamReset as StreamReset
 from ._exceptions import Timeout as Timeout
 from ._exceptions import TooManyRedirects as TooManyRedirects
 from ._exceptions import TotalTimeout as TotalTimeout
@@ -55,19 +69,34 @@ from ._exceptions import WriteTimeout as WriteTimeout
 from ._headers import Headers as Headers
 from ._models import Request as Request
 from ._models import Response as Response
+from ._proxy_config import Proxy as Proxy
+from ._retries import Retry as Retry
 from ._status_codes import codes as codes
 from ._streams import AsyncByteStream as AsyncByteStream
+from ._sync import Session as Client
+from ._sync import Session as Session
+from ._transports._asgi import ASGITransport as ASGITransport
 from ._transports._base import AsyncBaseTransport as AsyncBaseTransport
+from ._transports._http2_state import HTTP2Settings as HTTP2Settings
+from ._transports._mock import MockTransport as MockTransport
 from ._transports._pool import ConnectionPool as ConnectionPool
+from ._transports._proxy import ProxyTransport as ProxyTransport
+from ._transports._retry import RetryTransport as RetryTransport
+from ._transports._socks import SocksTransport as SocksTransport
+from ._transports._wsgi import WSGITransport as WSGITransport
 from ._urls import URL as URL
+from .structures import CaseInsensitiveDict as CaseInsensitiveDict
 
 __all__ = [
+    "ASGITransport",
     "AsyncBaseTransport",
     "AsyncByteStream",
     "AsyncClient",
     "Auth",
     "BasicAuth",
+    "CaseInsensitiveDict",
     "ChunkedEncodingError",
+    "Client",
     "ClientStateError",
     "ConnectError",
     "ConnectTimeout",
@@ -78,7 +107,9 @@ __all__ = [
     "Cookies",
     "DecompressionBombError",
     "DigestAuth",
+    "FileModeWarning",
     "FunctionAuth",
+    "HTTP2Settings",
     "HTTPError",
     "Headers",
     "InvalidHeader",
@@ -90,20 +121,30 @@ __all__ = [
     "Limits",
     "LocalProtocolError",
     "MissingSchema",
+    "MockTransport",
     "NetRCAuth",
     "PoolTimeout",
+    "Proxy",
     "ProxyError",
+    "ProxyTransport",
     "ReadError",
     "ReadTimeout",
     "RemoteProtocolError",
     "Request",
     "RequestException",
+    "RequestsDependencyWarning",
+    "RequestsWarning",
     "Response",
     "ResponseNotRead",
     "ResponseTooLarge",
+    "Retry",
     "RetryError",
+    "RetryTransport",
     "SSLError",
+    "Session",
+    "SocksTransport",
     "StreamConsumedError",
+    "StreamReset",
     "Timeout",
     "Timeouts",
     "TooManyRedirects",
@@ -112,9 +153,20 @@ __all__ = [
     "URLRequired",
     "USE_CLIENT_DEFAULT",
     "UnrewindableBodyError",
+    "WSGITransport",
     "WriteError",
     "WriteTimeout",
     "__version__",
+    "auth",
     "codes",
+    "delete",
     "exceptions",
+    "get",
+    "head",
+    "options",
+    "patch",
+    "post",
+    "put",
+    "request",
+    "structures",
 ]

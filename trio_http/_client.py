@@ -14,15 +14,16 @@ there, and nothing the client starts outlives the block.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import enum
 import functools
 import importlib.util
 import inspect
 import math
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, final
+from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 import trio
 
@@ -32,8 +33,13 @@ from ._cookies import Cookies
 from ._exceptions import ClientStateError, RequestException, TotalTimeout
 from ._headers import Headers
 from ._models import Request, Response
+from ._parallel import DEFAULT_MAX_IN_FLIGHT, AsyncParallel, ErrorPolicy, ParallelItem
+from ._proxy_config import NoProxy, Proxy, ProxySettings, proxies_from_environment
 from ._redirects import build_redirect_request
+from ._retries import Retry
 from ._transports._pool import ConnectionPool
+from ._transports._proxy import NoProxyRouter, open_proxy_transport
+from ._transports._retry import send_with_retries
 from ._urlpatterns import URLPattern, sort_patterns
 from ._urls import URL, validate_request_url
 
@@ -52,6 +58,8 @@ if TYPE_CHECKING:
     )
 
 __all__ = ["USE_CLIENT_DEFAULT", "AsyncClient"]
+
+_T = TypeVar("_T")
 
 __version__ = "0.1.0.dev0"
 USER_AGENT = f"trio_http/{__version__}"
@@ -135,6 +143,23 @@ class AsyncClient:
             callable guessing one from the body.
         local_address: local IP address to bind outgoing connections to.
         uds: send every request over this Unix domain socket.
+        http1: speak HTTP/1.1 (default True).
+        http2: speak HTTP/2 (default False): offered over ALPN on
+            ``https://`` with HTTP/1.1 as the fallback, one multiplexed
+            connection per origin. With ``http1=False`` as well, ``http://``
+            URLs use HTTP/2 with prior knowledge (h2c). See :doc:`http2`.
+        proxy: send every request through this proxy (``http://``,
+            ``https://``, ``socks5://``, ``socks5h://``, ``socks4://``,
+            ``socks4a://`` URL, or a :class:`Proxy`); the environment's proxy
+            settings are then ignored. A requests-style mapping
+            (``{"http": url, "https": url, "all": url, "http://host": url,
+            "no_proxy": "a.example,b.example"}``) routes by key. ``False``:
+            no proxy at all. ``None``
+            (default): the environment's when ``trust_env`` is on.
+        trust_env: read ``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY`` and
+            ``NO_PROXY`` from the environment (see :doc:`proxies`).
+        retries: retry failed requests: a :class:`Retry`, a number of
+            retries, or ``None`` (default: no retries, like requests).
     """
 
     def __init__(
@@ -157,6 +182,11 @@ class AsyncClient:
         default_encoding: str | Callable[[bytes], str] = "utf-8",
         local_address: str | None = None,
         uds: str | None = None,
+        http1: bool = True,
+        http2: bool = False,
+        proxy: str | URL | Proxy | Mapping[str, str | None] | bool | None = None,
+        trust_env: bool = True,
+        retries: int | Retry | None = None,
     ) -> None:
         self.auth = auth
         self.params: QueryParamTypes | None = params
@@ -191,14 +221,90 @@ class AsyncClient:
                 limits=limits,
                 local_address=local_address,
                 uds=uds,
+                http1=http1,
+                http2=http2,
             )
         )
         self._mounts: list[tuple[URLPattern, AsyncBaseTransport]] = []
+        self.trust_env = trust_env
+        self._retry = Retry.from_value(retries)
+        if transport is None:
+            self._mount_proxies(proxy, verify=verify, cert=cert, limits=limits)
         for pattern, mounted in (mounts or {}).items():
             self.mount(pattern, mounted)
         self._state = _State.UNOPENED
         self._nursery: trio.Nursery | None = None
         self._nursery_manager: Any = None
+        self._transport_stack = contextlib.AsyncExitStack()
+
+    def _mount_proxy_mapping(
+        self,
+        proxies: Mapping[str, str | None],
+        *,
+        verify: VerifyTypes,
+        cert: CertTypes,
+        limits: Limits,
+    ) -> None:
+        """requests' ``proxies`` dict: scheme, ``all`` or ``scheme://host`` keys.
+
+        A ``None`` or empty value sends matching URLs direct; ``no_proxy``
+        lists hosts that bypass every proxy of the mapping.
+        """
+        no_proxy = NoProxy(proxies.get("no_proxy") or "")
+        built: dict[str, AsyncBaseTransport] = {}
+        for key, value in proxies.items():
+            if key == "no_proxy":
+                continue
+            pattern = key if "://" in key else f"{key}://"
+            if not value:
+                self.mount(pattern, self._transport)
+                continue
+            transport = built.get(value)
+            if transport is None:
+                transport = built[value] = open_proxy_transport(
+                    Proxy.from_value(value), verify=verify, cert=cert, limits=limits
+                )
+            if no_proxy:
+                transport = NoProxyRouter(transport, self._transport, no_proxy)
+            self.mount(pattern, transport)
+
+    def _mount_proxies(
+        self,
+        proxy: str | URL | Proxy | Mapping[str, str | None] | bool | None,
+        *,
+        verify: VerifyTypes,
+        cert: CertTypes,
+        limits: Limits,
+    ) -> None:
+        # One transport (so one pool) per distinct proxy; routing is by mount.
+        if proxy is True:
+            raise TypeError("proxy must be a URL, a Proxy, False or None, not True")
+        if proxy is False:
+            return
+        if isinstance(proxy, Mapping):
+            self._mount_proxy_mapping(proxy, verify=verify, cert=cert, limits=limits)
+            return
+        if proxy is not None:
+            settings = ProxySettings.from_value(proxy)
+        elif self.trust_env:
+            import os
+
+            settings = proxies_from_environment(os.environ)
+        else:
+            return
+        built: dict[tuple[str, tuple[str, str] | None], AsyncBaseTransport] = {}
+        for pattern, chosen in (("http://", settings.http), ("https://", settings.https)):
+            if chosen is None:
+                continue
+            key = (str(chosen.url), chosen.auth)
+            transport = built.get(key)
+            if transport is None:
+                transport = built[key] = open_proxy_transport(
+                    chosen, verify=verify, cert=cert, limits=limits
+                )
+            if settings.no_proxy:
+                transport = NoProxyRouter(transport, self._transport, settings.no_proxy)
+            self.mount(pattern, transport)
 
     def mount(self, pattern: str, transport: AsyncBaseTransport) -> None:
         """Route requests whose URL matches ``pattern`` to ``transport``.
@@ -225,13 +331,37 @@ class AsyncClient:
         if self._state is not _State.UNOPENED:
             raise ClientStateError("an AsyncClient can be opened once; create a new one instead")
         manager = trio.open_nursery()
-        self._nursery = await manager.__aenter__()
+        nursery = self._nursery = await manager.__aenter__()
         self._nursery_manager = manager
+        try:
+            # Every transport, mounted ones included, is entered (an ASGI app
+            # transport opens its own nursery there) and gets its housekeeping
+            # started: with start, not start_soon, so that a pool's nursery
+            # for HTTP/2 reader tasks exists before the first request.
+            transports = self._transports()
+            stack = self._transport_stack = contextlib.AsyncExitStack()
+            for transport in transports:
+                await stack.enter_async_context(transport)
+            for transport in transports:
+                housekeeping = getattr(transport, "run_housekeeping", None)
+                if housekeeping is not None:
+                    await nursery.start(housekeeping)
+        except BaseException:
+            nursery.cancel_scope.cancel()
+            await self._transport_stack.aclose()
+            self._nursery_manager = None
+            await manager.__aexit__(None, None, None)
+            self._state = _State.CLOSED
+            raise
         self._state = _State.OPEN
-        housekeeping = getattr(self._transport, "run_housekeeping", None)
-        if housekeeping is not None:
-            self._nursery.start_soon(housekeeping)
         return self
+
+    def _transports(self) -> list[AsyncBaseTransport]:
+        """The default and every mounted transport, each once."""
+        unique: dict[int, AsyncBaseTransport] = {id(self._transport): self._transport}
+        for _, transport in self._mounts:
+            unique.setdefault(id(transport), transport)
+        return list(unique.values())
 
     async def __aexit__(
         self,
@@ -241,16 +371,20 @@ class AsyncClient:
     ) -> bool | None:
         self._state = _State.CLOSED
         try:
-            with trio.CancelScope(shield=True):
-                for _, transport in self._mounts:
-                    await transport.aclose()
-                await self._transport.aclose()
+            # No cancel scope may wrap this: the stack exits scopes (an ASGI
+            # transport's nursery) that were entered outside it. Each
+            # transport bounds its own close and closes sockets before its
+            # first checkpoint, so a cancellation here leaves nothing open.
+            await self._transport_stack.aclose()
         finally:
             assert self._nursery is not None
             self._nursery.cancel_scope.cancel()
             manager, self._nursery_manager = self._nursery_manager, None
-            result: bool | None = await manager.__aexit__(exc_type, exc, tb)
-        return result
+            # The block's own exception (if any) propagates as it is: the
+            # nursery only waits for the client's background tasks here, so
+            # a single request's error never turns into an exception group.
+            await manager.__aexit__(None, None, None)
+        return None
 
     @property
     def is_closed(self) -> bool:
@@ -464,7 +598,10 @@ class AsyncClient:
         (jar if jar is not None else self.cookies).set_cookie_header(request)
         started = trio.current_time()
         transport = self._transport_for_url(request.url) if self._mounts else self._transport
-        response = await transport.handle_async_request(request)
+        if self._retry is None:
+            response = await transport.handle_async_request(request)
+        else:
+            response = await send_with_retries(transport, request, self._retry)
         try:
             response.elapsed = datetime.timedelta(seconds=trio.current_time() - started)
             response.default_encoding = self.default_encoding
@@ -591,6 +728,96 @@ class AsyncClient:
     async def delete(self, url: URLTypes, **kwargs: Any) -> Response:
         """Send a DELETE request. Keyword arguments as for :meth:`request`."""
         return await self.request("DELETE", url, **kwargs)
+
+    # -- many requests at once ----------------------------------------------
+
+    @overload
+    def parallel(
+        self,
+        requests: Iterable[ParallelItem] | AsyncIterable[ParallelItem],
+        *,
+        max_in_flight: int = ...,
+        max_per_host: int | None = ...,
+        ordered: bool = ...,
+        errors: ErrorPolicy = ...,
+        handler: None = ...,
+        timeout: float | None = ...,
+    ) -> AsyncParallel[Response]: ...
+
+    @overload
+    def parallel(
+        self,
+        requests: Iterable[ParallelItem] | AsyncIterable[ParallelItem],
+        *,
+        max_in_flight: int = ...,
+        max_per_host: int | None = ...,
+        ordered: bool = ...,
+        errors: ErrorPolicy = ...,
+        handler: Callable[[Response], Awaitable[_T]],
+        timeout: float | None = ...,
+    ) -> AsyncParallel[_T]: ...
+
+    def parallel(
+        self,
+        requests: Iterable[ParallelItem] | AsyncIterable[ParallelItem],
+        *,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        max_per_host: int | None = None,
+        ordered: bool = True,
+        errors: ErrorPolicy = "raise",
+        handler: Callable[[Response], Awaitable[Any]] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncParallel[Any]:
+        """Send many requests concurrently, at most ``max_in_flight`` at a time.
+
+        Use the result as an async context manager and iterate it inside::
+
+            async with client.parallel(urls, max_in_flight=20) as results:
+                async for result in results:
+                    print(result.index, result.value.status_code)
+
+        Not a checkpoint; the requests start when the block is entered and
+        nothing outlives it (see :doc:`parallel`).
+
+        Args:
+            requests: a list or any iterable or async iterable, consumed
+                lazily, of URLs (sent as GET), :class:`Request` objects
+                (from :meth:`build_request`), or ``(method, url)`` /
+                ``(method, url, options)`` tuples where ``options`` holds
+                keyword arguments of :meth:`request`.
+            max_in_flight: requests in flight at once (default 10),
+                independent of the pool's limits.
+            max_per_host: requests in flight at once to one origin.
+            ordered: yield results in input order (True) or as they
+                complete (False).
+            errors: ``"raise"``: the first failure cancels the rest and the
+                block raises an exception group of the failures;
+                ``"collect"``: failures are results whose ``error`` is set.
+            handler: ``async def handler(response) -> T`` called with each
+                response streaming (body unread); its return value becomes
+                the result's ``value`` and the response is closed after it.
+                Without one, bodies are read and ``value`` is the response.
+            timeout: seconds for the whole fan-out; on expiry everything in
+                flight is cancelled and :class:`TotalTimeout` is raised.
+                Per-request timeouts are the client's ``timeout`` or an
+                item's own.
+
+        Returns:
+            An :class:`AsyncParallel` yielding :class:`ParallelResult` objects.
+
+        Raises:
+            ValueError: a bound below 1 or an unknown ``errors`` policy.
+        """
+        return AsyncParallel(
+            self,
+            requests,
+            max_in_flight=max_in_flight,
+            max_per_host=max_per_host,
+            ordered=ordered,
+            errors=errors,
+            handler=handler,
+            timeout=timeout,
+        )
 
 
 async def _read_or_close(response: Response) -> None:

@@ -14,7 +14,8 @@ requests lacks slot in where a requests user would look for them::
     │   ├── ReadError                   peer reset/closed while we waited
     │   ├── WriteError                  peer reset/closed while we sent
     │   └── RemoteProtocolError         the server broke HTTP framing
-    │       └── ResponseTooLarge        a named size limit was exceeded
+    │       ├── ResponseTooLarge        a named size limit was exceeded
+    │       └── StreamReset             the server reset one HTTP/2 stream
     ├── Timeout
     │   ├── ConnectTimeout  (+ConnectionError)
     │   ├── ReadTimeout
@@ -42,6 +43,10 @@ requests lacks slot in where a requests user would look for them::
 
     ClientStateError (RuntimeError)     client used outside its ``async with``
 
+    RequestsWarning (Warning)           requests' warning names, for porting
+    ├── FileModeWarning (+DeprecationWarning)
+    └── RequestsDependencyWarning
+
 Every exception raised while a request is in flight carries ``.request``
 (and ``.response`` once one exists), like requests.
 """
@@ -63,6 +68,7 @@ __all__ = [
     "ConnectionError",
     "ContentDecodingError",
     "DecompressionBombError",
+    "FileModeWarning",
     "HTTPError",
     "InvalidHeader",
     "InvalidJSONError",
@@ -78,11 +84,14 @@ __all__ = [
     "ReadTimeout",
     "RemoteProtocolError",
     "RequestException",
+    "RequestsDependencyWarning",
+    "RequestsWarning",
     "ResponseNotRead",
     "ResponseTooLarge",
     "RetryError",
     "SSLError",
     "StreamConsumedError",
+    "StreamReset",
     "Timeout",
     "TooManyRedirects",
     "TotalTimeout",
@@ -174,6 +183,27 @@ class ResponseTooLarge(RemoteProtocolError):
     """The response exceeded a named limit (header block size, line length)."""
 
 
+class StreamReset(RemoteProtocolError):
+    """The server reset this request's HTTP/2 stream (RST_STREAM).
+
+    Only this request failed; other requests on the connection go on.
+
+    Attributes:
+        error_code: the RFC 9113 §7 error code the server sent (an ``int``;
+            ``0x8`` is CANCEL, ``0x7`` REFUSED_STREAM).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        error_code: int = 0,
+        request: Request | None = None,
+        response: Response | None = None,
+    ) -> None:
+        super().__init__(*args, request=request, response=response)
+        self.error_code = error_code
+
+
 class TooManyRedirects(RequestException):
     """More redirects than ``max_redirects``, or a redirect loop."""
 
@@ -262,3 +292,15 @@ class LocalProtocolError(RequestException, ValueError):
 
 class ClientStateError(RuntimeError):
     """A client was used outside its ``async with`` block, or after closing."""
+
+
+class RequestsWarning(Warning):
+    """Base class of the warnings with requests' names."""
+
+
+class FileModeWarning(RequestsWarning, DeprecationWarning):
+    """A file given as a body was opened in text mode."""
+
+
+class RequestsDependencyWarning(RequestsWarning):
+    """An optional dependency has an unsupported version."""
