@@ -414,3 +414,19 @@ async def test_error_inside_the_block_propagates_unwrapped(server: TestServer) -
             await client.get(server.url_for("/get"))
             raise KeyError("mine")
     assert client.is_closed
+
+
+async def test_duck_typed_transport_is_enough() -> None:
+    closed: list[bool] = []
+
+    class Minimal:
+        async def handle_async_request(self, request: trio_http.Request) -> trio_http.Response:
+            return trio_http.Response(200, content=b"duck", request=request)
+
+        async def aclose(self) -> None:
+            closed.append(True)
+
+    async with AsyncClient(transport=Minimal()) as client:  # type: ignore[arg-type]
+        response = await client.get("http://anything.example/")
+    assert response.text == "duck"
+    assert closed == [True]

@@ -69,12 +69,17 @@ from ._exceptions import WriteTimeout as WriteTimeout
 from ._headers import Headers as Headers
 from ._models import Request as Request
 from ._models import Response as Response
+from ._parallel import AsyncParallel as AsyncParallel
+from ._parallel import ParallelResult as ParallelResult
+from ._parallel import ParallelStats as ParallelStats
 from ._proxy_config import Proxy as Proxy
 from ._retries import Retry as Retry
 from ._status_codes import codes as codes
 from ._streams import AsyncByteStream as AsyncByteStream
 from ._sync import Session as Client
 from ._sync import Session as Session
+from ._sync_parallel import Parallel as Parallel
+from ._sync_parallel import parallel as parallel
 from ._transports._asgi import ASGITransport as ASGITransport
 from ._transports._base import AsyncBaseTransport as AsyncBaseTransport
 from ._transports._http2_state import HTTP2Settings as HTTP2Settings
@@ -92,6 +97,7 @@ __all__ = [
     "AsyncBaseTransport",
     "AsyncByteStream",
     "AsyncClient",
+    "AsyncParallel",
     "Auth",
     "BasicAuth",
     "CaseInsensitiveDict",
@@ -123,6 +129,9 @@ __all__ = [
     "MissingSchema",
     "MockTransport",
     "NetRCAuth",
+    "Parallel",
+    "ParallelResult",
+    "ParallelStats",
     "PoolTimeout",
     "Proxy",
     "ProxyError",
@@ -164,6 +173,7 @@ __all__ = [
     "get",
     "head",
     "options",
+    "parallel",
     "patch",
     "post",
     "put",

@@ -341,7 +341,11 @@ class AsyncClient:
             transports = self._transports()
             stack = self._transport_stack = contextlib.AsyncExitStack()
             for transport in transports:
-                await stack.enter_async_context(transport)
+                if hasattr(transport, "__aenter__"):
+                    await stack.enter_async_context(transport)
+                else:
+                    # A duck-typed transport: only its aclose() to call.
+                    stack.push_async_callback(transport.aclose)
             for transport in transports:
                 housekeeping = getattr(transport, "run_housekeeping", None)
                 if housekeeping is not None:

@@ -128,16 +128,20 @@ class Request:
         self._prepare_framing()
 
     def _prepare_framing(self) -> None:
+        # Look everything up first, then change the headers once: each change
+        # invalidates the lookup index.
         headers = self.headers
+        additions: list[tuple[str, str]] = []
         if "Host" not in headers and self.url.host:
-            headers["Host"] = self.url.netloc
-        if "Content-Length" in headers or "Transfer-Encoding" in headers:
-            return
-        length = self.stream.length
-        if length is None:
-            headers["Transfer-Encoding"] = "chunked"
-        elif length or self.method not in _METHODS_WITHOUT_BODY:
-            headers["Content-Length"] = str(length)
+            additions.append(("Host", self.url.netloc))
+        if "Content-Length" not in headers and "Transfer-Encoding" not in headers:
+            length = self.stream.length
+            if length is None:
+                additions.append(("Transfer-Encoding", "chunked"))
+            elif length or self.method not in _METHODS_WITHOUT_BODY:
+                additions.append(("Content-Length", str(length)))
+        if additions:
+            headers.update(additions)
 
     @property
     def url(self) -> URL:
@@ -206,6 +210,7 @@ class Response:
     """
 
     __slots__ = (
+        "__weakref__",  # caches and tests may hold responses weakly
         "_blocking",
         "_content",
         "_cookies",

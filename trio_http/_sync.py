@@ -26,7 +26,7 @@ import os
 import threading
 import weakref
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, final
 
 import trio
@@ -37,6 +37,7 @@ from ._config import MAX_REDIRECTS
 from ._cookies import Cookies
 from ._exceptions import InvalidSchema
 from ._headers import Headers
+from ._parallel import DEFAULT_MAX_IN_FLIGHT, ErrorPolicy, ParallelItem
 from ._portal import Portal, get_portal
 from ._transports._base import AsyncBaseTransport
 from ._urls import URL
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from ._models import Request, Response
+    from ._sync_parallel import Parallel
 
 __all__ = ["Session", "default_headers"]
 
@@ -569,6 +571,40 @@ class Session:
     def delete(self, url: str | URL, **kwargs: Any) -> Response:
         """Send a DELETE request; keyword arguments as for :meth:`request`."""
         return self.request("DELETE", url, **kwargs)
+
+    def parallel(
+        self,
+        requests: Iterable[ParallelItem],
+        *,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        max_per_host: int | None = None,
+        ordered: bool = True,
+        errors: ErrorPolicy = "raise",
+        handler: Callable[[Response], Awaitable[Any]] | None = None,
+        timeout: float | None = None,
+    ) -> Parallel[Any]:
+        """Send many requests concurrently; iterate the results as they come.
+
+        The blocking twin of :meth:`AsyncClient.parallel`, with the same
+        arguments; the fan-out runs in the loop thread, and breaking out of
+        the loop (or Ctrl-C) cancels what is still in flight::
+
+            with session.parallel(urls, max_in_flight=20) as results:
+                for result in results:
+                    print(result.request.url, result.value.status_code)
+        """
+        from ._sync_parallel import session_parallel
+
+        return session_parallel(
+            self,
+            requests,
+            max_in_flight=max_in_flight,
+            max_per_host=max_per_host,
+            ordered=ordered,
+            errors=errors,
+            handler=handler,
+            timeout=timeout,
+        )
 
     def __repr__(self) -> str:
         return f"<Session with {len(self._clients)} open client(s)>"

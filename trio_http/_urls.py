@@ -351,6 +351,10 @@ def _render(parts: _Parts, userinfo: str) -> str:
     return text
 
 
+_PARSED_CACHE_SIZE = 512  # distinct URL strings whose parse is kept
+_PARSED: dict[str, URL] = {}
+
+
 @final
 class URL(str):
     """A parsed, normalised URL; immutable, hashable, and a ``str``.
@@ -407,6 +411,10 @@ class URL(str):
             if params is None:
                 return url  # immutable: no copy needed
             parts = url._parts()
+        elif params is None and type(url) is str and (cached := _PARSED.get(url)) is not None:
+            # Clients send to the same few URLs over and over; a URL is
+            # immutable, so the parsed object is shared.
+            return cached
         else:
             if isinstance(url, bytes):
                 try:
@@ -422,7 +430,12 @@ class URL(str):
                 query = parts[5]
                 query = f"{query}&{extra}" if query else extra
                 parts = (*parts[:5], _requote(query, _QUERY_UNSAFE, "query"), *parts[6:])
-        return cls._build(parts)
+        built = cls._build(parts)
+        if params is None and type(url) is str and cls is URL:
+            if len(_PARSED) >= _PARSED_CACHE_SIZE:
+                _PARSED.clear()
+            _PARSED[url] = built
+        return built
 
     @classmethod
     def _build(cls, parts: _Parts) -> URL:

@@ -377,7 +377,27 @@ class HTTP11Connection:
         total_deadline: float,
     ) -> Response:
         headers = Headers.from_raw(list(event.headers.raw_items()))
-        body = H11Body(self, request, timeout.read, total_deadline)
+        # Most bodies arrive with their head: take what h11 already holds
+        # without awaiting. A complete body frees the connection at once and
+        # needs no per-chunk reads later.
+        h = self._h11
+        chunks: list[bytes] = []
+        while True:
+            try:
+                body_event = h.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise _body_error(exc, request) from exc
+            body_type = type(body_event)
+            if body_type is h11.Data:
+                chunks.append(bytes(body_event.data))  # type: ignore[union-attr]
+                continue
+            break
+        body: AsyncByteStream
+        if body_type is h11.EndOfMessage:
+            self.response_complete()
+            body = ReadyBody(chunks)
+        else:
+            body = H11Body(self, request, timeout.read, total_deadline, chunks)
         return Response(
             event.status_code,
             headers=headers,
@@ -448,7 +468,7 @@ class HTTP11Connection:
 class H11Body(AsyncByteStream):
     """The body of one HTTP/1.1 response, read as the caller iterates."""
 
-    __slots__ = ("_conn", "_done", "_read_timeout", "_request", "_total_deadline")
+    __slots__ = ("_conn", "_done", "_pending", "_read_timeout", "_request", "_total_deadline")
 
     def __init__(
         self,
@@ -456,11 +476,13 @@ class H11Body(AsyncByteStream):
         request: Request,
         read_timeout: float | None,
         total_deadline: float,
+        pending: list[bytes],
     ) -> None:
         self._conn = conn
         self._request = request
         self._read_timeout = read_timeout
         self._total_deadline = total_deadline
+        self._pending = pending  # body bytes that came with the head
         self._done = False
 
     def __aiter__(self) -> H11Body:
@@ -469,6 +491,9 @@ class H11Body(AsyncByteStream):
     async def __anext__(self) -> bytes:
         if self._done:
             raise StopAsyncIteration
+        if self._pending:
+            await trio.lowlevel.checkpoint_if_cancelled()
+            return self._pending.pop(0)
         try:
             event = await self._conn.receive_body_event(
                 self._request, self._read_timeout, self._total_deadline
@@ -493,6 +518,27 @@ class H11Body(AsyncByteStream):
             self._done = True
             self._conn.discard()
             await trio.lowlevel.checkpoint()
+
+
+class ReadyBody(AsyncByteStream):
+    """A body that was complete when its head was parsed."""
+
+    __slots__ = ("_chunks",)
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self._chunks = chunks
+
+    def __aiter__(self) -> ReadyBody:
+        return self
+
+    async def __anext__(self) -> bytes:
+        await trio.lowlevel.checkpoint_if_cancelled()
+        if self._chunks:
+            return self._chunks.pop(0)
+        raise StopAsyncIteration
+
+    async def aclose(self) -> None:
+        self._chunks = []
 
 
 def _deadline(timeout: float | None, total_deadline: float) -> float:

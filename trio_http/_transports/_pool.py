@@ -206,7 +206,8 @@ class ConnectionPool(AsyncBaseTransport):
             conn = self._h2_by_origin.get(origin)
             if conn is not None:
                 if conn.try_reserve():
-                    await trio.lowlevel.cancel_shielded_checkpoint()
+                    # No schedule point here: sending the request is one, and
+                    # a yield per request costs a whole scheduler pass.
                     return conn
                 if deadline is None:
                     deadline = self._pool_deadline(request, timeout)
@@ -305,8 +306,8 @@ class ConnectionPool(AsyncBaseTransport):
             self._close_all(to_close)
             if granted is None:
                 granted = await self._wait_for_grant(request, origin, timeout, fresh)
-            else:
-                await trio.lowlevel.cancel_shielded_checkpoint()
+            # A granted connection goes straight to sending, which is the
+            # schedule point; yielding here too would cost a scheduler pass.
             if granted is NEW_CONNECTION:
                 return await self._open(request, origin, timeout)
             assert isinstance(granted, HTTP11Connection)
