@@ -25,6 +25,7 @@ write timeout, when the peer's window is zero.
 from __future__ import annotations
 
 import math
+import select
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +66,7 @@ from ._http2_state import (
     sendable_bytes,
     split_for_goaway,
 )
-from ._http11 import close_stream_nowait
+from ._http11 import _socket_of, close_stream_nowait
 
 if TYPE_CHECKING:
     from .._config import Timeouts as TimeoutConfig
@@ -77,6 +78,8 @@ _INF = math.inf
 _IO_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, OSError)
 # Uploads wait for the writer once this much is queued in h2's send buffer.
 _SEND_HIGH_WATER = 256 * 1024
+# Buffered bytes on one stream that wake its reader even while more arrive.
+WAKE_BATCH = 256 * 1024
 # RFC 9113 §8.2.2: connection-specific fields must not be sent over HTTP/2.
 _CONNECTION_HEADERS = frozenset(
     {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade", b"host"}
@@ -164,6 +167,7 @@ class _Stream:
         "stream_id",
         "trailers",
         "waiting_task",
+        "wake_deferred",
     )
 
     def __init__(self, stream_id: int, request: Request) -> None:
@@ -178,6 +182,7 @@ class _Stream:
         self.local_closed = False
         self.error: Exception | None = None
         self.waiting_task: trio.lowlevel.Task | None = None
+        self.wake_deferred = False
 
     def wake(self) -> None:
         task = self.waiting_task
@@ -253,6 +258,10 @@ class HTTP2Connection:
         self._reader_scope: trio.CancelScope | None = None
         self._ping_sent_at: float | None = None
         self._nursery_scope: trio.CancelScope | None = None
+        # Streams with new DATA whose reader has not been woken yet (see
+        # _reader), and the socket to poll before deciding to wake them.
+        self._deferred_wakes: list[_Stream] = []
+        self._socket = _socket_of(stream)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{self.slots.active} streams"
@@ -403,6 +412,8 @@ class HTTP2Connection:
             scope = self._reader_scope = trio.CancelScope(deadline=self._reader_deadline())
             with scope:
                 while True:
+                    if self._deferred_wakes and not self._more_data_ready():
+                        self._flush_wakes()
                     try:
                         data = await receive_some(READ_SIZE)
                     except _IO_ERRORS as exc:
@@ -438,6 +449,29 @@ class HTTP2Connection:
             self._reader_scope = None
             if not self._on_reader_timeout():
                 return
+
+    def _more_data_ready(self) -> bool:
+        """Whether the next read will return at once (bytes already waiting).
+
+        A download arrives one 16 KiB TLS record per read; waking the reading
+        task for each costs a task switch, so wake-ups wait while more bytes
+        are ready and happen before the reader could block. One
+        non-blocking ``select`` per record decides.
+        """
+        sock = self._socket
+        if sock is None:
+            return False
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return bool(readable)
+
+    def _flush_wakes(self) -> None:
+        deferred, self._deferred_wakes = self._deferred_wakes, []
+        for stream in deferred:
+            stream.wake_deferred = False
+            stream.wake()
 
     def _on_reader_timeout(self) -> bool:
         """The reader's own deadline passed. Returns False to end the connection."""
@@ -499,8 +533,13 @@ class HTTP2Connection:
             if length:
                 self._h2.acknowledge_received_data(length, stream_id)
             return
-        stream.body.push(event.data, length)
-        stream.wake()
+        body = stream.body
+        body.push(event.data, length)
+        if body.buffered >= WAKE_BATCH or stream.waiting_task is None:
+            stream.wake()
+        elif not stream.wake_deferred:
+            stream.wake_deferred = True
+            self._deferred_wakes.append(stream)
 
     def _on_end(self, event: h2.events.StreamEnded) -> None:
         stream = self._streams.get(event.stream_id)
