@@ -1,4 +1,4 @@
-"""Real proxies on 127.0.0.1 for proxy tests: tinyproxy (HTTP, CONNECT) and dante (SOCKS).
+"""Real proxies on 127.0.0.1 for proxy tests: tinyproxy and squid (HTTP, CONNECT), dante (SOCKS).
 
 How this works: each starter writes a generated configuration into a
 temporary directory, picks a free port by binding to port 0, runs the
@@ -19,6 +19,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -34,7 +35,9 @@ __all__ = [
     "RealProxy",
     "dante",
     "open_connect_proxy",
+    "squid",
     "start_dante",
+    "start_squid",
     "start_tinyproxy",
     "tinyproxy",
     "tinyproxy_auth",
@@ -72,7 +75,7 @@ class RealProxy:
     """A proxy server process started by this module.
 
     Attributes:
-        name: ``"tinyproxy"`` or ``"danted"``.
+        name: ``"tinyproxy"``, ``"squid"`` or ``"danted"``.
         port: the port it listens on, on 127.0.0.1.
         directory: its configuration and log directory.
         process: the process this object started.
@@ -170,6 +173,52 @@ def start_tinyproxy(directory: Path, *, auth: bool = False) -> RealProxy:
     return proxy
 
 
+def start_squid(directory: Path) -> RealProxy:
+    """Start squid on 127.0.0.1 forwarding and tunnelling (CONNECT) to any port.
+
+    The configuration is self-contained: no disk cache, nothing cached in
+    memory, logs in ``directory`` (the access log is :attr:`RealProxy.log_path`).
+    Started as root, squid runs as user ``proxy``, which must be able to reach
+    ``directory`` (pytest's temporary directories are private to their owner).
+    """
+    binary = _find("squid")
+    if binary is None:
+        raise FileNotFoundError("squid")
+    proxy = RealProxy("squid", _free_port(), directory)
+    lines = [
+        f"http_port 127.0.0.1:{proxy.port}",
+        f"pid_filename {directory / 'squid.pid'}",
+        f"cache_log {directory / 'cache.log'}",
+        f"access_log stdio:{proxy.log_path}",
+        "cache_store_log none",
+        "logfile_rotate 0",
+        f"coredump_dir {directory}",
+        "netdb_filename none",
+        "pinger_enable off",
+        "cache deny all",
+        "cache_mem 8 MB",
+        # Log whole URLs, so tests can find their own requests by query too.
+        "strip_query_terms off",
+        # Our own ACLs instead of the packaged defaults, which refuse CONNECT
+        # to ports other than 443 (origins listen on random loopback ports).
+        "acl from_loopback src 127.0.0.0/8",
+        "http_access allow from_loopback",
+        "http_access deny all",
+        "visible_hostname trio-http-squid",
+        # stop()'s SIGTERM then ends squid in about 2 s, not after 30 s of draining clients.
+        "shutdown_lifetime 0 seconds",
+    ]
+    if os.geteuid() == 0:
+        # Started as root, squid drops to this user: it must write the logs.
+        lines += ["cache_effective_user proxy", "cache_effective_group proxy"]
+        directory.chmod(0o777)
+    conf = directory / "squid.conf"
+    conf.write_text("\n".join(lines) + "\n")
+    # -N: foreground, no worker processes, so stop() ends the whole server.
+    proxy.start([binary, "-N", "-f", str(conf)])
+    return proxy
+
+
 def start_dante(directory: Path) -> RealProxy:
     """Start dante (``danted``) as a SOCKS4/SOCKS5 proxy on 127.0.0.1, no auth."""
     binary = _find("danted")
@@ -222,6 +271,27 @@ def tinyproxy_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealPro
         yield proxy
     finally:
         proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def squid(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealProxy]:
+    """A session-wide squid without authentication."""
+    if _find("squid") is None:
+        _skip_or_fail("squid not installed: run ci/install.sh")
+    if os.geteuid() == 0:
+        # Outside pytest's root-only tree, so the unprivileged squid can write its logs.
+        directory = Path(tempfile.mkdtemp(prefix="trio_http-squid-"))
+    else:
+        directory = tmp_path_factory.mktemp("squid")
+    try:
+        proxy = start_squid(directory)
+        try:
+            yield proxy
+        finally:
+            proxy.stop()
+    finally:
+        if os.geteuid() == 0:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

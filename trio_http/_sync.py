@@ -378,6 +378,39 @@ class Session:
         for owned in clients:
             owned.client.mount(pattern, adapter)
 
+    def _client_for(
+        self,
+        portal: Portal,
+        verify: Any = None,
+        cert: Any = None,
+        proxies: Mapping[str, Any] | None = None,
+    ) -> AsyncClient:
+        """The open client for these settings (``None``: the session's), in sync.
+
+        Resolves ``verify`` (``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` when
+        ``trust_env``), ``cert`` and the merged proxies, and hands the
+        session's current cookie jar and redirect limit to the client.
+        """
+        merged_proxies = _merge_setting(proxies, self.proxies) if proxies or self.proxies else None
+        verify = self.verify if verify is None else verify
+        cert = self.cert if cert is None else cert
+        if verify is True and self.trust_env:
+            verify = (
+                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+            )
+        if isinstance(cert, list):
+            cert = tuple(cert)
+        client = self._owned_client(portal, verify, cert, merged_proxies)
+        jar = self.cookies
+        if client.cookies is not jar:
+            if not isinstance(jar, Cookies):
+                jar = self.cookies = Cookies(jar)
+            for owned in list(self._clients.values()):
+                owned.client.cookies = jar
+        if client.max_redirects != self.max_redirects:
+            client.max_redirects = self.max_redirects
+        return client
+
     def _owned_client(
         self, portal: Portal, verify: Any, cert: Any, proxies: Mapping[str, Any] | None = None
     ) -> AsyncClient:
@@ -464,24 +497,7 @@ class Session:
             RuntimeError: called from inside a Trio run.
         """
         portal = get_portal()
-        merged_proxies = _merge_setting(proxies, self.proxies) if proxies or self.proxies else None
-        verify = self.verify if verify is None else verify
-        cert = self.cert if cert is None else cert
-        if verify is True and self.trust_env:
-            verify = (
-                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-            )
-        if isinstance(cert, list):
-            cert = tuple(cert)
-        client = self._owned_client(portal, verify, cert, merged_proxies)
-        jar = self.cookies
-        if client.cookies is not jar:
-            if not isinstance(jar, Cookies):
-                jar = self.cookies = Cookies(jar)
-            for owned in list(self._clients.values()):
-                owned.client.cookies = jar
-        if client.max_redirects != self.max_redirects:
-            client.max_redirects = self.max_redirects
+        client = self._client_for(portal, verify, cert, proxies)
         if auth is None:
             auth = self.auth
             if auth is None and self.trust_env:

@@ -315,11 +315,9 @@ def parallel(
 
 
 def _session_client(session: Session, portal: Portal) -> AsyncClient:
-    # The same client session.request would use for the session's settings.
-    verify, cert = session.verify, session.cert
-    if isinstance(cert, list):
-        cert = tuple(cert)
-    client: AsyncClient = session._owned_client(portal, verify, cert)
+    # The same client session.request would use for the session's settings
+    # (TLS, proxies, cookie jar, redirect limit).
+    client: AsyncClient = session._client_for(portal)
     return client
 
 
