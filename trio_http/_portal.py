@@ -2,8 +2,9 @@
 
 How this works. One daemon thread runs ``trio.run`` and keeps a long-lived
 nursery open. A blocking call hands a coroutine function to that loop with
-``TrioToken.run_sync_soon``; the loop starts it as a task in the nursery,
-inside a cancel scope of its own, and releases a lock when it is done. The
+``TrioToken.run_sync_soon``; the loop runs it in a task of the nursery (a
+parked worker task when one is idle, a new one otherwise), inside a cancel
+scope of its own, and releases a lock when it is done. The
 calling thread waits on that lock, which is interruptible: a
 ``KeyboardInterrupt`` (or any other exception) arriving while it waits
 cancels the call's scope, waits for the task to finish, and is re-raised,
@@ -37,6 +38,7 @@ T = TypeVar("T")
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 2.0
 CANCEL_WAIT = 5.0
+MAX_IDLE_WORKERS = 16  # parked tasks kept in the loop for the next calls
 
 in_trio_run = trio.lowlevel.in_trio_run
 
@@ -81,6 +83,8 @@ class Portal:
         self._started = threading.Event()
         self._startup_error: BaseException | None = None
         self._closed = False
+        self._idle_workers: list[trio.lowlevel.Task] = []  # loop thread only
+        self._jobs: dict[trio.lowlevel.Task, tuple[_Call, Any, tuple[Any, ...]]] = {}
         self._thread = threading.Thread(
             target=self._thread_main, name="trio_http portal", daemon=True
         )
@@ -127,7 +131,34 @@ class Portal:
             call.error = PortalClosed("the trio_http loop thread has stopped")
             call.done.release()
             return
-        nursery.start_soon(self._run_call, call, afn, args)
+        idle = self._idle_workers
+        if idle:
+            # Hand the call to a parked worker: no new task per request.
+            task = idle.pop()
+            self._jobs[task] = (call, afn, args)
+            trio.lowlevel.reschedule(task)
+        else:
+            nursery.start_soon(self._worker, call, afn, args)
+
+    async def _worker(
+        self, call: _Call, afn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]
+    ) -> None:
+        # Runs calls one after the other, parking in between; a few stay
+        # parked for the next calls, the rest end when the burst is over.
+        idle = self._idle_workers
+        while True:
+            await self._run_call(call, afn, args)
+            if len(idle) >= MAX_IDLE_WORKERS:
+                return
+            task = trio.lowlevel.current_task()
+            idle.append(task)
+
+            def abort(_: Any, task: trio.lowlevel.Task = task) -> trio.lowlevel.Abort:
+                idle.remove(task)
+                return trio.lowlevel.Abort.SUCCEEDED
+
+            await trio.lowlevel.wait_task_rescheduled(abort)
+            call, afn, args = self._jobs.pop(task)
 
     @staticmethod
     async def _run_call(
