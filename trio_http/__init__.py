@@ -88,6 +88,7 @@ from ._transports._pool import ConnectionPool as ConnectionPool
 from ._transports._proxy import ProxyTransport as ProxyTransport
 from ._transports._retry import RetryTransport as RetryTransport
 from ._transports._socks import SocksTransport as SocksTransport
+from ._transports._urllib3 import Urllib3Transport as Urllib3Transport
 from ._transports._wsgi import WSGITransport as WSGITransport
 from ._urls import URL as URL
 from .structures import CaseInsensitiveDict as CaseInsensitiveDict
@@ -162,6 +163,7 @@ __all__ = [
     "URLRequired",
     "USE_CLIENT_DEFAULT",
     "UnrewindableBodyError",
+    "Urllib3Transport",
     "WSGITransport",
     "WriteError",
     "WriteTimeout",
