@@ -293,7 +293,13 @@ class Headers(MutableMapping[str, str]):
                 result.extend(pending.pop(lower))
         for group in pending.values():
             result.extend(group)
-        self._set_entries(result)
+        index = self._index
+        self._entries = result
+        self._raw = None
+        if index is not None:
+            # Keep the lookup index: only the replaced names changed.
+            for lower in replaced:
+                index[lower] = [entry[4] for entry in new_entries if entry[3] == lower]
 
     def _set_entries(self, entries: list[_Entry]) -> None:
         self._entries = entries
