@@ -440,8 +440,13 @@ class AsyncClient:
             full_url = full_url.copy_merge_params(self.params)
         if params:
             full_url = full_url.copy_merge_params(params)
-        merged = self.headers.copy()
-        if headers is not None:
+        if headers is None:
+            merged = self.headers.copy()
+        elif not self.headers:
+            # No client defaults to merge (the blocking Session's clients).
+            merged = headers.copy() if isinstance(headers, Headers) else Headers(headers)
+        else:
+            merged = self.headers.copy()
             merged.update(headers if isinstance(headers, Headers) else Headers(headers))
         extensions = {} if extensions is None else dict(extensions)
         if cookies:

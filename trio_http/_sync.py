@@ -308,6 +308,7 @@ class Session:
 
     def __init__(self, *, transport: AsyncBaseTransport | None = None) -> None:
         self._transport = transport
+        self._headers_cache: tuple[tuple[Any, ...], Headers] | None = None
         self.headers: Any = default_headers()
         self.auth: Any = None
         self.proxies: dict[str, str] = {}
@@ -377,6 +378,22 @@ class Session:
             clients = list(self._clients.values())
         for owned in clients:
             owned.client.mount(pattern, adapter)
+
+    def _request_headers(self, headers: Mapping[str, Any] | None) -> Headers | list[Any]:
+        """The session's headers merged with a request's (``None`` drops one).
+
+        Without request headers, the validated ``Headers`` built from the
+        session's is reused for as long as the session's headers stay equal.
+        """
+        if headers:
+            return _merge_headers(self.headers, headers)
+        snapshot = tuple(self.headers.items())
+        cached = self._headers_cache
+        if cached is not None and cached[0] == snapshot:
+            return cached[1]
+        built = Headers([(name, value) for name, value in snapshot if value is not None])
+        self._headers_cache = (snapshot, built)
+        return built
 
     def _client_for(
         self,
@@ -515,7 +532,7 @@ class Session:
             files=files,
             json=json,
             params=_merge_setting(params, self.params) or None,
-            headers=_merge_headers(self.headers, headers),
+            headers=self._request_headers(headers),
             cookies=cookies,
             timeout=timeout,
         )
