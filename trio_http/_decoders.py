@@ -627,6 +627,28 @@ def text_encoding_from_content_type(value: str | None) -> str | None:
     return None
 
 
+def has_explicit_charset(value: str | None) -> bool:
+    """Whether a ``Content-Type`` header names a ``charset`` Python knows.
+
+    Unlike :func:`text_encoding_from_content_type`, a media type's default
+    (UTF-8 for JSON) does not count.
+    """
+    if not value or ";" not in value:
+        return False
+    for param in _split_params(value)[1:]:
+        name, eq, param_value = param.partition("=")
+        if eq and name.strip().lower() == "charset":
+            charset = _unquote(param_value)
+            if not charset:
+                return False
+            try:
+                codecs.lookup(charset)
+            except LookupError:
+                return False
+            return True
+    return False
+
+
 def decode_text(content: bytes, encoding: str) -> str:
     """Decode a whole body; bad bytes become U+FFFD.
 

@@ -424,8 +424,12 @@ class Response:
         """
         content = self.content
         try:
-            if self._encoding is None and self.charset_encoding is None:
-                return jsonlib.loads(content, **kwargs)  # RFC 8259: detects UTF-8/16/32
+            if self._encoding is None and not _decoders.has_explicit_charset(
+                self.headers.get("Content-Type")
+            ):
+                # RFC 8259 §8.1: no charset is named, so let json detect
+                # UTF-8/16/32 from the bytes.
+                return jsonlib.loads(content, **kwargs)
             return jsonlib.loads(self.text, **kwargs)
         except jsonlib.JSONDecodeError as exc:
             raise JSONDecodeError(exc.msg, exc.doc, exc.pos, request=self.request, response=self)

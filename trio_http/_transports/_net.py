@@ -41,7 +41,11 @@ def _build_context(verify: bool | str, cert: CertTypes, alpn: tuple[str, ...]) -
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     else:
-        context = ssl.create_default_context()
+        # Not create_default_context(): that adds the system store, and a
+        # caller who names a CA bundle (or relies on certifi's) must get
+        # exactly that trust. PROTOCOL_TLS_CLIENT checks hostnames and
+        # requires certificates by default.
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         if verify is True:
             context.load_verify_locations(cafile=_certifi_where())
         elif os.path.isdir(verify):

@@ -1,0 +1,385 @@
+"""TLS contexts and opening TCP, TLS and Unix-socket streams on loopback."""
+
+from __future__ import annotations
+
+import functools
+import os
+import pathlib
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+import trio
+import trustme
+from conftest import make_server_ssl_context
+from server import TestServer
+
+from trio_http import ConnectError, SSLError
+from trio_http._transports._net import create_ssl_context, negotiated_protocol, open_stream
+
+Handler = Callable[[Any], Awaitable[None]]
+
+
+@asynccontextmanager
+async def serving(
+    handler: Handler, ssl_context: ssl.SSLContext | None = None
+) -> AsyncIterator[tuple[int, list[BaseException]]]:
+    """Serve ``handler`` on 127.0.0.1; yield the port and the handler errors."""
+    errors: list[BaseException] = []
+
+    async def guarded(stream: Any) -> None:
+        try:
+            await handler(stream)
+        except Exception as exc:  # a failed handshake is often what a test wants
+            errors.append(exc)
+        finally:
+            await trio.aclose_forcefully(stream)
+
+    async with trio.open_nursery() as nursery:
+        serve: functools.partial[Any]
+        if ssl_context is None:
+            serve = functools.partial(trio.serve_tcp, guarded, 0, host="127.0.0.1")
+        else:
+            serve = functools.partial(
+                trio.serve_ssl_over_tcp,
+                guarded,
+                0,
+                ssl_context,
+                host="127.0.0.1",
+                https_compatible=True,
+            )
+        listeners = await nursery.start(serve)
+        listener = listeners[0]
+        # An SSLListener wraps the SocketListener that owns the socket.
+        sockets = getattr(listener, "transport_listener", listener)
+        try:
+            yield sockets.socket.getsockname()[1], errors
+        finally:
+            nursery.cancel_scope.cancel()
+
+
+async def echo_upper(stream: trio.abc.Stream) -> None:
+    data = await stream.receive_some()
+    await stream.send_all(data.upper())
+
+
+async def greet_after_handshake(stream: trio.SSLStream[Any]) -> None:
+    await stream.do_handshake()
+    await stream.send_all(b"hello")
+    await stream.receive_some()  # hold the connection until the client closes
+
+
+async def round_trip(stream: trio.abc.Stream, data: bytes = b"ping") -> bytes:
+    await stream.send_all(data)
+    return bytes(await stream.receive_some())
+
+
+def unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+# -- create_ssl_context --------------------------------------------------------
+
+
+def test_same_settings_give_the_very_same_context(ca_bundle: str) -> None:
+    first = create_ssl_context(ca_bundle)
+    assert create_ssl_context(ca_bundle) is first
+    assert create_ssl_context(pathlib.Path(ca_bundle)) is first
+    assert create_ssl_context() is create_ssl_context(True)
+
+
+def test_different_settings_give_different_contexts(ca_bundle: str) -> None:
+    verified = create_ssl_context(True)
+    assert create_ssl_context(False) is not verified
+    assert create_ssl_context(ca_bundle) is not verified
+    assert create_ssl_context(True, alpn=("h2", "http/1.1")) is not verified
+
+
+def test_default_context_verifies_certificates_and_hostnames() -> None:
+    context = create_ssl_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
+    assert context.minimum_version >= ssl.TLSVersion.TLSv1_2
+    assert context.cert_store_stats()["x509_ca"] > 0
+
+
+def test_verify_false_disables_checks() -> None:
+    context = create_ssl_context(False)
+    assert context.verify_mode == ssl.CERT_NONE
+    assert not context.check_hostname
+
+
+def test_ca_file_path_loads_that_ca(ca: trustme.CA, ca_bundle: str) -> None:
+    context = create_ssl_context(ca_bundle)
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
+    expected = ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode())
+    assert expected in context.get_ca_certs(binary_form=True)
+
+
+_SYSTEM_HAS_CAS = ssl.create_default_context().cert_store_stats()["x509_ca"] > 0
+
+
+def test_ca_file_path_trusts_only_that_ca(ca: trustme.CA, ca_bundle: str) -> None:
+    expected = ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode())
+    assert create_ssl_context(ca_bundle).get_ca_certs(binary_form=True) == [expected]
+
+
+@pytest.mark.parametrize("path", ["/no/such/ca-bundle.pem", "/no/such/dir/"])
+def test_missing_ca_path_is_an_ssl_error(path: str) -> None:
+    with pytest.raises(SSLError, match="could not load TLS settings"):
+        create_ssl_context(path)
+
+
+def test_ca_file_that_is_not_pem_is_an_ssl_error(tmp_path: pathlib.Path) -> None:
+    bogus = tmp_path / "bogus.pem"
+    bogus.write_text("not a certificate\n")
+    with pytest.raises(SSLError):
+        create_ssl_context(str(bogus))
+
+
+def test_ready_context_is_passed_through_untouched() -> None:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    assert create_ssl_context(context) is context
+    assert create_ssl_context(context, alpn=("h2",)) is context
+    assert context.verify_mode == ssl.CERT_NONE
+
+
+def test_client_cert_from_a_pem_path_loads(ca: trustme.CA, tmp_path: pathlib.Path) -> None:
+    leaf = ca.issue_cert("client.test")
+    combined = tmp_path / "client.pem"
+    leaf.private_key_and_cert_chain_pem.write_to_path(str(combined))
+    assert isinstance(create_ssl_context(False, str(combined)), ssl.SSLContext)
+
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    leaf.cert_chain_pems[0].write_to_path(str(cert_path))
+    leaf.private_key_pem.write_to_path(str(key_path))
+    assert isinstance(create_ssl_context(False, (str(cert_path), str(key_path))), ssl.SSLContext)
+
+
+def test_missing_client_cert_is_an_ssl_error(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(SSLError):
+        create_ssl_context(False, str(tmp_path / "missing.pem"))
+
+
+def test_key_that_does_not_match_the_cert_is_an_ssl_error(
+    ca: trustme.CA, tmp_path: pathlib.Path
+) -> None:
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    ca.issue_cert("one.test").cert_chain_pems[0].write_to_path(str(cert_path))
+    ca.issue_cert("two.test").private_key_pem.write_to_path(str(key_path))
+    with pytest.raises(SSLError):
+        create_ssl_context(False, (str(cert_path), str(key_path)))
+
+
+# -- open_stream: TCP ----------------------------------------------------------
+
+
+async def test_plain_tcp_stream_round_trip() -> None:
+    async with serving(echo_upper) as (port, errors):
+        stream = await open_stream("127.0.0.1", port, ssl_context=None)
+        try:
+            assert isinstance(stream, trio.SocketStream)
+            assert await round_trip(stream, b"ping") == b"PING"
+            assert negotiated_protocol(stream) is None
+        finally:
+            await stream.aclose()
+    assert errors == []
+
+
+async def test_refused_port_is_a_connect_error() -> None:
+    port = unused_port()
+    with pytest.raises(ConnectError, match=str(port)) as info:
+        await open_stream("127.0.0.1", port, ssl_context=None)
+    assert isinstance(info.value.__cause__, OSError)
+
+
+# -- open_stream: TLS ----------------------------------------------------------
+
+
+async def test_tls_handshake_with_the_test_server(tls_server: TestServer, ca_bundle: str) -> None:
+    context = create_ssl_context(ca_bundle)
+    stream = await open_stream(tls_server.host, tls_server.port, ssl_context=context)
+    try:
+        assert isinstance(stream, trio.SSLStream)
+        assert negotiated_protocol(stream) == "http/1.1"
+        await stream.send_all(b"GET /status/204 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert (await stream.receive_some()).startswith(b"HTTP/1.1 204")
+    finally:
+        await stream.aclose()
+
+
+async def test_server_without_h2_answers_http11_when_both_offered(
+    tls_server: TestServer, ca_bundle: str
+) -> None:
+    context = create_ssl_context(ca_bundle, alpn=("h2", "http/1.1"))
+    stream = await open_stream(tls_server.host, tls_server.port, ssl_context=context)
+    try:
+        assert negotiated_protocol(stream) == "http/1.1"
+    finally:
+        await stream.aclose()
+
+
+@pytest.mark.parametrize(
+    ("offered", "chosen"), [(("h2", "http/1.1"), "h2"), (("http/1.1",), "http/1.1")]
+)
+async def test_alpn_offer_decides_the_negotiated_protocol(
+    server_cert: trustme.LeafCert, ca_bundle: str, offered: tuple[str, ...], chosen: str
+) -> None:
+    server_context = make_server_ssl_context(server_cert, alpn=("h2", "http/1.1"))
+    async with serving(greet_after_handshake, server_context) as (port, errors):
+        context = create_ssl_context(ca_bundle, alpn=offered)
+        stream = await open_stream("127.0.0.1", port, ssl_context=context)
+        try:
+            assert negotiated_protocol(stream) == chosen
+            assert await stream.receive_some() == b"hello"
+        finally:
+            await stream.aclose()
+    assert errors == []
+
+
+async def test_untrusted_certificate_is_an_ssl_error(tls_server: TestServer) -> None:
+    # certifi's roots do not include the throwaway test CA.
+    with pytest.raises(SSLError, match="TLS handshake"):
+        await open_stream(tls_server.host, tls_server.port, ssl_context=create_ssl_context())
+
+
+async def test_hostname_mismatch_is_an_ssl_error(tls_server: TestServer, ca_bundle: str) -> None:
+    with pytest.raises(SSLError):
+        await open_stream(
+            tls_server.host,
+            tls_server.port,
+            ssl_context=create_ssl_context(ca_bundle),
+            server_hostname="wrong.example",
+        )
+
+
+async def test_server_hostname_overrides_the_connect_host(
+    tls_server: TestServer, ca_bundle: str
+) -> None:
+    # Connect to the IP but verify the certificate for a name it carries.
+    stream = await open_stream(
+        "127.0.0.1",
+        tls_server.port,
+        ssl_context=create_ssl_context(ca_bundle),
+        server_hostname="localhost",
+    )
+    await stream.aclose()
+
+
+async def test_verify_false_accepts_an_untrusted_certificate(tls_server: TestServer) -> None:
+    stream = await open_stream(
+        tls_server.host, tls_server.port, ssl_context=create_ssl_context(False)
+    )
+    try:
+        assert negotiated_protocol(stream) == "http/1.1"
+    finally:
+        await stream.aclose()
+
+
+async def test_tls_to_a_plain_tcp_server_is_an_ssl_error() -> None:
+    async def speak_plain_http(stream: trio.abc.Stream) -> None:
+        await stream.send_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    async with serving(speak_plain_http) as (port, _):
+        with pytest.raises(SSLError):
+            await open_stream("127.0.0.1", port, ssl_context=create_ssl_context(False))
+
+
+async def test_ca_directory_is_used_for_verification(
+    tls_server: TestServer, ca: trustme.CA
+) -> None:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to name a hashed CA directory")
+    with tempfile.TemporaryDirectory() as directory:
+        pem = os.path.join(directory, "ca.pem")
+        ca.cert_pem.write_to_path(pem)
+        subject_hash = subprocess.run(
+            [openssl, "x509", "-hash", "-noout", "-in", pem],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        os.rename(pem, os.path.join(directory, f"{subject_hash}.0"))
+        context = create_ssl_context(directory)
+        assert create_ssl_context(directory) is context
+        stream = await open_stream(tls_server.host, tls_server.port, ssl_context=context)
+        await stream.aclose()
+
+
+async def test_empty_ca_directory_trusts_nothing(tls_server: TestServer) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        context = create_ssl_context(directory)
+        with pytest.raises(SSLError):
+            await open_stream(tls_server.host, tls_server.port, ssl_context=context)
+
+
+async def test_client_certificate_is_presented_to_the_server(
+    ca: trustme.CA, server_cert: trustme.LeafCert, ca_bundle: str, tmp_path: pathlib.Path
+) -> None:
+    server_context = make_server_ssl_context(server_cert)
+    server_context.verify_mode = ssl.CERT_REQUIRED
+    ca.configure_trust(server_context)
+    peers: list[Any] = []
+
+    async def record_peer(stream: trio.SSLStream[Any]) -> None:
+        await stream.do_handshake()
+        peers.append(stream.getpeercert())
+        await stream.send_all(b"hello")
+        await stream.receive_some()
+
+    client_pem = tmp_path / "client.pem"
+    ca.issue_cert("client.test").private_key_and_cert_chain_pem.write_to_path(str(client_pem))
+    async with serving(record_peer, server_context) as (port, errors):
+        context = create_ssl_context(ca_bundle, str(client_pem))
+        stream = await open_stream("127.0.0.1", port, ssl_context=context)
+        try:
+            assert await stream.receive_some() == b"hello"
+        finally:
+            await stream.aclose()
+    assert errors == []
+    assert len(peers) == 1
+    assert ("DNS", "client.test") in peers[0]["subjectAltName"]
+
+
+# -- open_stream: Unix sockets -------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix domain sockets")
+async def test_unix_socket_via_uds() -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "s.sock")
+        sock = trio.socket.socket(trio.socket.AF_UNIX, trio.socket.SOCK_STREAM)
+        await sock.bind(path)
+        sock.listen()
+        listener = trio.SocketListener(sock)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(trio.serve_listeners, echo_upper, [listener])
+            # host and port are ignored for the connection itself.
+            stream = await open_stream("localhost", 80, ssl_context=None, uds=path)
+            try:
+                assert await round_trip(stream, b"over unix") == b"OVER UNIX"
+            finally:
+                await stream.aclose()
+            nursery.cancel_scope.cancel()
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix domain sockets")
+async def test_missing_unix_socket_is_a_connect_error() -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        with pytest.raises(ConnectError):
+            await open_stream(
+                "localhost", 80, ssl_context=None, uds=os.path.join(directory, "missing.sock")
+            )
