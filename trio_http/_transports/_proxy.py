@@ -73,8 +73,54 @@ def _authority(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+class PooledProxyTransport(AsyncBaseTransport):
+    """The shared part of every proxy transport: one pool per proxy.
+
+    A subclass opens the pool's connections through the proxy
+    (``_open_stream``), so proxied and direct connections to one origin
+    never mix.
+    """
+
+    proxy: Proxy
+    _pool: ConnectionPool
+
+    def _start_pool(
+        self, proxy: Proxy, *, verify: VerifyTypes, cert: CertTypes, limits: Limits
+    ) -> None:
+        self.proxy = proxy
+        self._pool = ConnectionPool(
+            verify=verify, cert=cert, limits=limits, stream_opener=self._open_stream
+        )
+
+    async def _open_stream(
+        self,
+        origin: tuple[str, str, int],
+        request: Request,
+        ssl_context: ssl.SSLContext | None,
+    ) -> trio.abc.Stream:
+        raise NotImplementedError  # pragma: no cover
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.proxy!r}>"
+
+    @property
+    def pool(self) -> ConnectionPool:
+        """The pool of connections through this proxy."""
+        return self._pool
+
+    async def run_housekeeping(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """The pool's housekeeping (idle expiry, connection tasks). Runs until cancelled."""
+        await self._pool.run_housekeeping(task_status=task_status)
+
+    async def aclose(self) -> None:
+        """Close every connection through the proxy. Idempotent; a checkpoint."""
+        await self._pool.aclose()
+
+
 @final
-class ProxyTransport(AsyncBaseTransport):
+class ProxyTransport(PooledProxyTransport):
     """Sends every request through one HTTP or HTTPS proxy.
 
     Mount it for the URLs that should use the proxy, or let the client build
@@ -106,26 +152,16 @@ class ProxyTransport(AsyncBaseTransport):
     ) -> None:
         from .._exceptions import InvalidProxyURL
 
-        self.proxy = Proxy.from_value(proxy)
-        if self.proxy.is_socks:
+        parsed = Proxy.from_value(proxy)
+        if parsed.is_socks:
             raise InvalidProxyURL(
-                f"{self.proxy!r} is a SOCKS proxy: use open_proxy_transport() or SocksTransport"
+                f"{parsed!r} is a SOCKS proxy: use open_proxy_transport() or SocksTransport"
             )
         self._verify = verify
         self._cert = cert
         self._local_address = local_address
-        self._proxy_headers = self.proxy.proxy_headers()
-        self._pool = ConnectionPool(
-            verify=verify, cert=cert, limits=limits, stream_opener=self._open_stream
-        )
-
-    def __repr__(self) -> str:
-        return f"<ProxyTransport {self.proxy!r}>"
-
-    @property
-    def pool(self) -> ConnectionPool:
-        """The pool of connections through this proxy."""
-        return self._pool
+        self._proxy_headers = parsed.proxy_headers()
+        self._start_pool(parsed, verify=verify, cert=cert, limits=limits)
 
     async def handle_async_request(self, request: Request) -> Response:
         """Send ``request`` through the proxy. A checkpoint.
@@ -237,16 +273,6 @@ class ProxyTransport(AsyncBaseTransport):
             request=request,
             response=response,
         )
-
-    async def run_housekeeping(
-        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
-    ) -> None:
-        """The pool's housekeeping (idle expiry, connection tasks). Runs until cancelled."""
-        await self._pool.run_housekeeping(task_status=task_status)
-
-    async def aclose(self) -> None:
-        """Close every connection through the proxy. Idempotent; a checkpoint."""
-        await self._pool.aclose()
 
 
 @final

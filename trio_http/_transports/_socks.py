@@ -27,10 +27,8 @@ import trio
 from .._config import DEFAULT_LIMITS, Limits
 from .._exceptions import ConnectError, InvalidProxyURL, ProxyError
 from .._proxy_config import Proxy
-from ._base import AsyncBaseTransport
 from ._net import CertTypes, VerifyTypes, open_stream
-from ._pool import ConnectionPool
-from ._proxy import start_tls
+from ._proxy import PooledProxyTransport, start_tls
 
 if TYPE_CHECKING:
     from .._models import Request, Response
@@ -79,7 +77,7 @@ async def _resolve(host: str, port: int, family: int) -> str:
 
 
 @final
-class SocksTransport(AsyncBaseTransport):
+class SocksTransport(PooledProxyTransport):
     """Sends every request through one SOCKS proxy.
 
     Args:
@@ -105,22 +103,12 @@ class SocksTransport(AsyncBaseTransport):
         limits: Limits = DEFAULT_LIMITS,
         local_address: str | None = None,
     ) -> None:
-        self.proxy = Proxy.from_value(proxy)
-        if not self.proxy.is_socks:
-            raise InvalidProxyURL(f"{self.proxy!r} is not a SOCKS proxy")
+        parsed = Proxy.from_value(proxy)
+        if not parsed.is_socks:
+            raise InvalidProxyURL(f"{parsed!r} is not a SOCKS proxy")
         self._socksio = _import_socksio()
         self._local_address = local_address
-        self._pool = ConnectionPool(
-            verify=verify, cert=cert, limits=limits, stream_opener=self._open_stream
-        )
-
-    def __repr__(self) -> str:
-        return f"<SocksTransport {self.proxy!r}>"
-
-    @property
-    def pool(self) -> ConnectionPool:
-        """The pool of connections through this proxy."""
-        return self._pool
+        self._start_pool(parsed, verify=verify, cert=cert, limits=limits)
 
     async def handle_async_request(self, request: Request) -> Response:
         """Send ``request`` through the proxy. A checkpoint.
@@ -236,13 +224,3 @@ class SocksTransport(AsyncBaseTransport):
                 f"SOCKS4 proxy {self.proxy.url} refused {host}:{port}: "
                 f"{reply.reply_code.name.lower().replace('_', ' ')}"
             )
-
-    async def run_housekeeping(
-        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
-    ) -> None:
-        """The pool's housekeeping (idle expiry, connection tasks). Runs until cancelled."""
-        await self._pool.run_housekeeping(task_status=task_status)
-
-    async def aclose(self) -> None:
-        """Close every connection through the proxy. Idempotent; a checkpoint."""
-        await self._pool.aclose()
