@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import inspect
 import socket
 import sys
 import tracemalloc
@@ -20,8 +19,6 @@ from trio_http._parallel import AsyncParallel, ParallelResult, ParallelStats
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import ExceptionGroup
-
-HAS_HTTP2 = "http2" in inspect.signature(AsyncClient).parameters
 
 
 class MemoryTransport(trio_http.AsyncBaseTransport):
@@ -522,8 +519,6 @@ def test_result_and_stats_reprs() -> None:
 
 @pytest.fixture
 def h2_client_options(nginx: Nginx) -> dict[str, object]:
-    if not HAS_HTTP2:
-        pytest.skip("AsyncClient has no http2 parameter yet")
     return {"http2": True, "verify": str(nginx.ca_bundle)}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 
@@ -171,12 +170,9 @@ def test_fixture_teardown_reports_uncalled_routes(pytester: pytest.Pytester) -> 
     result.stdout.fnmatch_lines(["*route never called: <Route GET https://never.example/>*"])
 
 
-def test_router_works_with_blocking_session_when_available() -> None:
-    session_type = getattr(trio_http, "Session", None)
-    if session_type is None or "transport" not in inspect.signature(session_type).parameters:
-        pytest.skip("trio_http.Session does not take a transport yet")
+def test_router_works_with_blocking_session() -> None:
     router = MockRouter()
     route = router.get("https://blocking.example/").respond(text="sync")
-    with session_type(transport=router) as session:
+    with trio_http.Session(transport=router) as session:
         assert session.get("https://blocking.example/").text == "sync"
     assert route.call_count == 1

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import select
 import ssl
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import h11
 import trio
@@ -37,14 +37,13 @@ from .._exceptions import (
     RemoteProtocolError,
     ResponseTooLarge,
     SSLError,
-    Timeout,
-    TotalTimeout,
     WriteError,
     WriteTimeout,
 )
 from .._headers import Headers
 from .._models import Response
 from .._streams import AsyncByteStream, BytesContent
+from ._net import IO_ERRORS, close_stream_nowait, phase_deadline, socket_of, timeout_error
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -52,47 +51,11 @@ if TYPE_CHECKING:
     from .._config import Timeouts as TimeoutConfig
     from .._models import Request
 
-__all__ = ["HTTP11Connection", "close_stream_nowait"]
+__all__ = ["HTTP11Connection"]
 
 # In-memory bodies up to this size go out in the same send_all as the head.
 _INLINE_BODY_MAX = 1024 * 1024
 _INF = math.inf
-_IO_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, OSError)
-
-
-def close_stream_nowait(stream: trio.abc.Stream) -> None:
-    """Close the socket under ``stream`` at once, without a checkpoint.
-
-    TLS close_notify is skipped: HTTP messages are framed, so truncation is
-    detected without it, and cleanup must not wait on a stalled peer.
-    """
-    inner: Any = stream
-    while not isinstance(inner, trio.SocketStream):
-        inner = getattr(inner, "transport_stream", None)
-        if inner is None:
-            # Not socket-backed (tests use memory streams): nothing to wait on.
-            close = getattr(stream, "close", None)
-            if callable(close):
-                close()
-            return
-    inner.socket.close()
-
-
-def _socket_of(stream: trio.abc.Stream) -> Any:
-    inner: Any = stream
-    while not isinstance(inner, trio.SocketStream):
-        inner = getattr(inner, "transport_stream", None)
-        if inner is None:
-            return None
-    return inner.socket
-
-
-def _timeout_error(
-    kind: type[Timeout], phase_deadline: float, total_deadline: float, what: str
-) -> Timeout:
-    if total_deadline <= phase_deadline:
-        return TotalTimeout(f"the overall request deadline expired while {what}")
-    return kind(f"timed out while {what}")
 
 
 class HTTP11Connection:
@@ -146,7 +109,7 @@ class HTTP11Connection:
         """
         if self.closed:
             return True
-        sock = _socket_of(self._stream)
+        sock = socket_of(self._stream)
         if sock is None:
             return False
         try:
@@ -209,11 +172,11 @@ class HTTP11Connection:
             write_error: WriteError | None = None
             event: h11.Response | None = None
             sent = False
-            phase_deadline = _deadline(timeout.write, total_deadline)
-            with trio.CancelScope(deadline=phase_deadline) as scope:
+            current = phase_deadline(timeout.write, total_deadline)
+            with trio.CancelScope(deadline=current) as scope:
                 try:
                     await self._stream.send_all(head)
-                except _IO_ERRORS as exc:
+                except IO_ERRORS as exc:
                     # The server may have answered and closed before reading
                     # all of the request (an early 413, say): look for that.
                     write_error = WriteError(
@@ -221,7 +184,7 @@ class HTTP11Connection:
                         request=request,
                     )
                 sent = True
-                phase_deadline = scope.deadline = _deadline(timeout.read, total_deadline)
+                current = scope.deadline = phase_deadline(timeout.read, total_deadline)
                 try:
                     event = await self._read_head(request)
                 except (ReadError, RemoteProtocolError):
@@ -230,12 +193,10 @@ class HTTP11Connection:
                     raise
             if event is None:
                 if sent:
-                    raise _timeout_error(
-                        ReadTimeout, phase_deadline, total_deadline, "waiting for the response"
+                    raise timeout_error(
+                        ReadTimeout, current, total_deadline, "waiting for the response"
                     )
-                raise _timeout_error(
-                    WriteTimeout, phase_deadline, total_deadline, "sending the request"
-                )
+                raise timeout_error(WriteTimeout, current, total_deadline, "sending the request")
             return self._build_response(request, event, timeout, total_deadline)
         return await self._exchange_streaming(request, head, timeout, total_deadline)
 
@@ -262,7 +223,7 @@ class HTTP11Connection:
             finally:
                 upload_done.set()
                 head_scope.deadline = min(
-                    head_scope.deadline, _deadline(timeout.read, total_deadline)
+                    head_scope.deadline, phase_deadline(timeout.read, total_deadline)
                 )
 
         event: h11.Response | None = None
@@ -303,17 +264,17 @@ class HTTP11Connection:
     async def _send(
         self, data: bytes, write_timeout: float | None, total_deadline: float, what: str
     ) -> None:
-        deadline = _deadline(write_timeout, total_deadline)
+        deadline = phase_deadline(write_timeout, total_deadline)
         try:
             if deadline == _INF:
                 await self._stream.send_all(data)
                 return
             with trio.CancelScope(deadline=deadline) as scope:
                 await self._stream.send_all(data)
-        except _IO_ERRORS as exc:
+        except IO_ERRORS as exc:
             raise WriteError(f"connection broke while {what}: {exc!r}") from exc
         if scope.cancelled_caught:
-            raise _timeout_error(WriteTimeout, deadline, total_deadline, what)
+            raise timeout_error(WriteTimeout, deadline, total_deadline, what)
 
     async def _receive_head(
         self, request: Request, scope: trio.CancelScope, total_deadline: float
@@ -321,9 +282,7 @@ class HTTP11Connection:
         """Read the final response head under ``scope``'s deadline."""
         with scope:
             return await self._read_head(request)
-        raise _timeout_error(
-            ReadTimeout, scope.deadline, total_deadline, "waiting for the response"
-        )
+        raise timeout_error(ReadTimeout, scope.deadline, total_deadline, "waiting for the response")
 
     async def _read_head(self, request: Request) -> h11.Response:
         """Read until a final response head; report interim 1xx ones."""
@@ -337,7 +296,7 @@ class HTTP11Connection:
             if event is h11.NEED_DATA:
                 try:
                     data = await stream.receive_some(READ_SIZE)
-                except _IO_ERRORS as exc:
+                except IO_ERRORS as exc:
                     raise _read_error(exc, "waiting for the response", request) from exc
                 if data:
                     self.response_started = True
@@ -417,7 +376,7 @@ class HTTP11Connection:
             except h11.RemoteProtocolError as exc:
                 raise _body_error(exc, request) from exc
             if event is h11.NEED_DATA:
-                deadline = _deadline(read_timeout, total_deadline)
+                deadline = phase_deadline(read_timeout, total_deadline)
                 data = None
                 try:
                     if deadline == _INF:
@@ -425,10 +384,10 @@ class HTTP11Connection:
                     else:
                         with trio.CancelScope(deadline=deadline):
                             data = await self._stream.receive_some(READ_SIZE)
-                except _IO_ERRORS as exc:
+                except IO_ERRORS as exc:
                     raise _read_error(exc, "reading the response body", request) from exc
                 if data is None:
-                    raise _timeout_error(
+                    raise timeout_error(
                         ReadTimeout, deadline, total_deadline, "reading the response body"
                     )
                 try:
@@ -539,12 +498,6 @@ class ReadyBody(AsyncByteStream):
 
     async def aclose(self) -> None:
         self._chunks = []
-
-
-def _deadline(timeout: float | None, total_deadline: float) -> float:
-    if timeout is None:
-        return total_deadline
-    return min(trio.current_time() + timeout, total_deadline)
 
 
 def _read_error(exc: BaseException, what: str, request: Request) -> ReadError | SSLError:

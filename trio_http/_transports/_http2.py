@@ -48,8 +48,6 @@ from .._exceptions import (
     RequestException,
     ResponseTooLarge,
     StreamReset,
-    Timeout,
-    TotalTimeout,
     WriteError,
     WriteTimeout,
 )
@@ -66,7 +64,7 @@ from ._http2_state import (
     sendable_bytes,
     split_for_goaway,
 )
-from ._http11 import _socket_of, close_stream_nowait
+from ._net import IO_ERRORS, close_stream_nowait, phase_deadline, socket_of, timeout_error
 
 if TYPE_CHECKING:
     from .._config import Timeouts as TimeoutConfig
@@ -75,7 +73,6 @@ if TYPE_CHECKING:
 __all__ = ["HTTP2Connection", "RetryableStreamError"]
 
 _INF = math.inf
-_IO_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, OSError)
 # Uploads wait for the writer once this much is queued in h2's send buffer.
 _SEND_HIGH_WATER = 256 * 1024
 # Buffered bytes on one stream that wake its reader even while more arrive.
@@ -261,7 +258,7 @@ class HTTP2Connection:
         # Streams with new DATA whose reader has not been woken yet (see
         # _reader), and the socket to poll before deciding to wake them.
         self._deferred_wakes: list[_Stream] = []
-        self._socket = _socket_of(stream)
+        self._socket = socket_of(stream)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{self.slots.active} streams"
@@ -370,7 +367,7 @@ class HTTP2Connection:
                 continue
             try:
                 await send_all(data)
-            except _IO_ERRORS as exc:
+            except IO_ERRORS as exc:
                 self._fail(WriteError(f"the HTTP/2 connection broke while sending: {exc!r}"))
                 self.close_nowait()
                 return
@@ -416,7 +413,7 @@ class HTTP2Connection:
                         self._flush_wakes()
                     try:
                         data = await receive_some(READ_SIZE)
-                    except _IO_ERRORS as exc:
+                    except IO_ERRORS as exc:
                         self._error = self._error or ReadError(
                             f"the HTTP/2 connection broke while reading: {exc!r}"
                         )
@@ -771,7 +768,7 @@ class HTTP2Connection:
             )
             if size == 0 or (h.has_output and len(h._data_to_send) > _SEND_HIGH_WATER):
                 if deadline == _INF:
-                    deadline = _deadline(timeout.write, total_deadline)
+                    deadline = phase_deadline(timeout.write, total_deadline)
                 await self._wait_to_send(stream, size == 0, deadline, total_deadline)
                 continue
             h.send_data(stream_id, bytes(view[offset : offset + size]))
@@ -797,12 +794,12 @@ class HTTP2Connection:
                 await self._wait_drained()
         if scope.cancelled_caught:
             what = "waiting for the server's flow-control window" if for_window else "sending"
-            raise _timeout_error(WriteTimeout, deadline, total_deadline, what)
+            raise timeout_error(WriteTimeout, deadline, total_deadline, what)
 
     async def _receive_head(
         self, stream: _Stream, request: Request, timeout: TimeoutConfig, total_deadline: float
     ) -> Response:
-        deadline = _deadline(timeout.read, total_deadline)
+        deadline = phase_deadline(timeout.read, total_deadline)
         with trio.CancelScope(deadline=deadline) as scope:
             while True:
                 if stream.informational is not None:
@@ -813,7 +810,7 @@ class HTTP2Connection:
                     raise stream.error
                 await stream.wait()
         if scope.cancelled_caught:
-            raise _timeout_error(ReadTimeout, deadline, total_deadline, "waiting for the response")
+            raise timeout_error(ReadTimeout, deadline, total_deadline, "waiting for the response")
         assert stream.headers is not None
         extensions: dict[str, Any] = {"trailers": Headers(), "http2_stream_id": stream.stream_id}
         return Response(
@@ -877,11 +874,11 @@ class HTTP2Connection:
                 return None
             if stream.error is not None:
                 raise stream.error
-            deadline = _deadline(read_timeout, total_deadline)
+            deadline = phase_deadline(read_timeout, total_deadline)
             with trio.CancelScope(deadline=deadline) as scope:
                 await stream.wait()
             if scope.cancelled_caught:
-                raise _timeout_error(
+                raise timeout_error(
                     ReadTimeout, deadline, total_deadline, "reading the response body"
                 )
 
@@ -982,20 +979,6 @@ def _code_name(code: int) -> str:
         return h2.errors.ErrorCodes(code).name
     except ValueError:
         return f"error code {code:#x}"
-
-
-def _deadline(timeout: float | None, total_deadline: float) -> float:
-    if timeout is None:
-        return total_deadline
-    return min(trio.current_time() + timeout, total_deadline)
-
-
-def _timeout_error(
-    kind: type[Timeout], phase_deadline: float, total_deadline: float, what: str
-) -> Timeout:
-    if total_deadline <= phase_deadline:
-        return TotalTimeout(f"the overall request deadline expired while {what}")
-    return kind(f"timed out while {what}")
 
 
 def _protocol_error(exc: h2.exceptions.ProtocolError) -> RemoteProtocolError:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 import os
 import ssl
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import trio
 
-from .._exceptions import ConnectError, SSLError
+from .._exceptions import ConnectError, SSLError, Timeout, TotalTimeout
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -155,3 +155,53 @@ def negotiated_protocol(stream: trio.abc.Stream) -> str | None:
         protocol: str | None = stream.selected_alpn_protocol()
         return protocol
     return None
+
+
+# -- helpers shared by the connection kinds -------------------------------
+
+# What a broken or closed socket raises from send_all/receive_some.
+IO_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, OSError)
+
+
+def close_stream_nowait(stream: trio.abc.Stream) -> None:
+    """Close the socket under ``stream`` at once, without a checkpoint.
+
+    TLS close_notify is skipped: HTTP messages are framed, so truncation is
+    detected without it, and cleanup must not wait on a stalled peer.
+    """
+    inner: Any = stream
+    while not isinstance(inner, trio.SocketStream):
+        inner = getattr(inner, "transport_stream", None)
+        if inner is None:
+            # Not socket-backed (tests use memory streams): nothing to wait on.
+            close = getattr(stream, "close", None)
+            if callable(close):
+                close()
+            return
+    inner.socket.close()
+
+
+def socket_of(stream: trio.abc.Stream) -> Any:
+    """The socket under ``stream`` (through TLS layers), or None."""
+    inner: Any = stream
+    while not isinstance(inner, trio.SocketStream):
+        inner = getattr(inner, "transport_stream", None)
+        if inner is None:
+            return None
+    return inner.socket
+
+
+def phase_deadline(timeout: float | None, total_deadline: float) -> float:
+    """The deadline of a phase with ``timeout`` seconds, within the overall one."""
+    if timeout is None:
+        return total_deadline
+    return min(trio.current_time() + timeout, total_deadline)
+
+
+def timeout_error(
+    kind: type[Timeout], phase_deadline: float, total_deadline: float, what: str
+) -> Timeout:
+    """The phase's timeout, or :class:`TotalTimeout` when the overall deadline bound."""
+    if total_deadline <= phase_deadline:
+        return TotalTimeout(f"the overall request deadline expired while {what}")
+    return kind(f"timed out while {what}")

@@ -42,8 +42,15 @@ from .._exceptions import (
 )
 from ._base import AsyncBaseTransport
 from ._http2_state import HTTP2Settings, RetryableStreamError
-from ._http11 import HTTP11Connection, close_stream_nowait
-from ._net import CertTypes, VerifyTypes, create_ssl_context, negotiated_protocol, open_stream
+from ._http11 import HTTP11Connection
+from ._net import (
+    CertTypes,
+    VerifyTypes,
+    close_stream_nowait,
+    create_ssl_context,
+    negotiated_protocol,
+    open_stream,
+)
 from ._pool_policy import NEW_CONNECTION, PoolPolicy, Waiter, _NewConnection
 
 if TYPE_CHECKING:
