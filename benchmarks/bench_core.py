@@ -2,17 +2,23 @@
 
 trio_http.AsyncClient vs httpx.AsyncClient, both on Trio, in one run:
 
-    python benchmarks/bench_core.py --requests 5000 --concurrency 100
+    python benchmarks/bench_core.py --requests 5000 --concurrency 100 --rounds 5
 
-Prints requests per second and how many times faster trio_http is.
+Each scenario (1 and ``--concurrency`` in flight) runs both clients once per
+round, rotating which goes first, each in its own ``trio.run`` with its own
+warm-up. Prints median requests per second and how many times faster
+trio_http is: the median of the per-round ratios with their min-max range
+(see ``_common.py``). ``--rounds 1`` prints the single-run table.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import statistics
 
 import trio
-from _common import Result, local_nginx, print_table, timed
+from _common import Runner, add_rounds_option, local_nginx, print_rounds, run_rounds, timed
 
 import trio_http
 
@@ -63,23 +69,27 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--path", default="/small.txt")
     parser.add_argument("--only", choices=["trio_http", "httpx"])
+    add_rounds_option(parser)
     args = parser.parse_args()
     with local_nginx() as nginx:
         url = nginx.http_url + args.path
         for concurrency in (1, args.concurrency):
-            results = []
+            runners: dict[str, Runner] = {}
             for name, runner in (("trio_http", run_trio_http), ("httpx on trio", run_httpx)):
                 if args.only and not name.startswith(args.only):
                     continue
-                wall, cpu = trio.run(runner, url, args.requests, concurrency)
-                results.append(Result(name, args.requests, wall, cpu))
+                runners[name] = functools.partial(trio.run, runner, url, args.requests, concurrency)
+            results = run_rounds(runners, args.rounds, args.requests)
             if not args.only:
-                print_table(
+                print_rounds(
                     f"{args.requests} GETs of {args.path}, {concurrency} in flight, HTTP/1.1",
                     results,
                 )
             else:
-                print(f"{results[0].name}: {results[0].rate:.0f} req/s at {concurrency} in flight")
+                [(name, runs)] = results.items()
+                rate = statistics.median(run.rate for run in runs)
+                print(f"{name}: {rate:.0f} req/s at {concurrency} in flight", end="")
+                print(f" (median of {len(runs)} rounds)" if len(runs) > 1 else "")
 
 
 if __name__ == "__main__":

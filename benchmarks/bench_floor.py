@@ -2,16 +2,23 @@
 
 Run next to bench_core.py to see how much trio_http's layers add per request:
 
-    python benchmarks/bench_floor.py --requests 5000
+    python benchmarks/bench_floor.py --requests 5000 --rounds 5
+
+Both loops run once per round, rotating which goes first, each in its own
+``trio.run`` after 200 unmeasured requests. The table shows medians over
+rounds; "trio_http faster" is below 1 here and is the median of per-round
+ratios with their min-max range (see ``_common.py``). ``--rounds 1`` prints
+the single-run table.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 
 import h11
 import trio
-from _common import Result, local_nginx, print_table, timed
+from _common import add_rounds_option, local_nginx, print_rounds, run_rounds, timed
 
 from trio_http import URL
 
@@ -56,14 +63,16 @@ async def trio_http_loop(url: str, count: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=5000)
+    add_rounds_option(parser)
     args = parser.parse_args()
     with local_nginx() as nginx:
         url = nginx.http_url + "/small.txt"
-        results = []
-        for name, runner in (("trio_http", trio_http_loop), ("bare h11 on trio", bare_loop)):
-            wall, cpu = trio.run(runner, url, args.requests)
-            results.append(Result(name, args.requests, wall, cpu))
-        print_table(f"{args.requests} sequential GETs, HTTP/1.1", results)
+        runners = {
+            "trio_http": functools.partial(trio.run, trio_http_loop, url, args.requests),
+            "bare h11 on trio": functools.partial(trio.run, bare_loop, url, args.requests),
+        }
+        results = run_rounds(runners, args.rounds, args.requests)
+        print_rounds(f"{args.requests} sequential GETs, HTTP/1.1", results)
 
 
 if __name__ == "__main__":

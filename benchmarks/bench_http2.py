@@ -1,28 +1,47 @@
 """HTTP/2 against local nginx: multiplexed GETs vs httpx, and a large download.
 
     python benchmarks/bench_http2.py                      # everything
-    python benchmarks/bench_http2.py --only gets --requests 5000
-    python benchmarks/bench_http2.py --only download --size-mib 256
+    python benchmarks/bench_http2.py --only gets --requests 5000 --rounds 5
+    python benchmarks/bench_http2.py --only download --size-mib 256 --download-rounds 3
     python benchmarks/bench_http2.py --profile gets       # cProfile trio_http's run
 
 ``gets``: 5,000 GETs with 100 and with 1,000 in flight over one HTTP/2
 connection (TLS, ALPN h2), trio_http vs httpx (``http2=True``), both on Trio;
-the server's connection count is checked after each run.
+the server's connection count is checked after each trio_http run. Each
+scenario runs both clients ``--rounds`` times (default 5), rotating which goes
+first, each in its own ``trio.run`` with its own warm-up; the table shows
+medians, and "trio_http faster" is the median of the per-round ratios with
+their min-max range (see ``_common.py``).
 ``download``: one file (256 MiB by default, written to nginx's document root
-in the temporary prefix) downloaded over HTTP/2 and over HTTP/1.1 with
-trio_http; prints MB/s and the HTTP/2 : HTTP/1.1 ratio.
+in the temporary prefix) downloaded over HTTP/1.1 and over HTTP/2 with
+trio_http, ``--download-rounds`` times each (default 3, as it is slow), order
+rotated each round; prints median MB/s and the HTTP/2 : HTTP/1.1 speed ratio
+as the median of per-round ratios with their range.
+
+``--rounds 1 --download-rounds 1`` gives one run of everything.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import pstats
+import statistics
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import trio
-from _common import Nginx, Result, local_nginx, print_table, timed
+from _common import (
+    Nginx,
+    Runner,
+    add_rounds_option,
+    format_spread,
+    local_nginx,
+    print_rounds,
+    run_rounds,
+    timed,
+)
 
 import trio_http
 
@@ -67,19 +86,20 @@ async def gets_httpx(server: Nginx, count: int, in_flight: int) -> list[float]:
     return elapsed
 
 
-async def download(server: Nginx, url: str, http2: bool) -> tuple[float, int]:
+async def download(server: Nginx, url: str, http2: bool, size: int) -> list[float]:
     client = trio_http.AsyncClient(http2=http2, verify=str(server.ca_bundle), timeout=120)
     async with client, client.stream("GET", url) as response:
         expected = "HTTP/2" if http2 else "HTTP/1.1"
         assert response.http_version == expected, response.http_version
-        size = 0
+        received = 0
         with timed() as elapsed:
             async for chunk in response.aiter_raw():
-                size += len(chunk)
-    return elapsed[0], size
+                received += len(chunk)
+    assert received == size, (received, size)
+    return elapsed
 
 
-def bench_gets(server: Nginx, count: int, profile: bool) -> None:
+def bench_gets(server: Nginx, count: int, rounds: int, profile: bool) -> None:
     for in_flight in (100, 1000):
         if profile:
             profiler = cProfile.Profile()
@@ -89,35 +109,40 @@ def bench_gets(server: Nginx, count: int, profile: bool) -> None:
             print(f"\n== profile, {in_flight} in flight ==")
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
             continue
-        ours = trio.run(gets_trio_http, server, count, in_flight)
-        theirs = trio.run(gets_httpx, server, count, in_flight)
-        print_table(
+        runners: dict[str, Runner] = {
+            "trio_http": functools.partial(trio.run, gets_trio_http, server, count, in_flight),
+            "httpx (http2=True)": functools.partial(trio.run, gets_httpx, server, count, in_flight),
+        }
+        print_rounds(
             f"{count} GETs over one HTTP/2 connection, {in_flight} in flight",
-            [
-                Result("trio_http", count, ours[0], ours[1]),
-                Result("httpx (http2=True)", count, theirs[0], theirs[1]),
-            ],
+            run_rounds(runners, rounds, count),
         )
 
 
-def bench_download(server: Nginx, size_mib: int) -> None:
+def bench_download(server: Nginx, size_mib: int, rounds: int) -> None:
     path = server.prefix / "html" / "big.bin"
     block = bytes(range(256)) * 4096  # 1 MiB
     with path.open("wb") as file:
         for _ in range(size_mib):
             file.write(block)
-    results = {}
-    for http2 in (False, True, False, True):
-        seconds, size = trio.run(download, server, server.https_url + "/big.bin", http2)
-        assert size == size_mib * 1024 * 1024
-        best = results.get(http2)
-        results[http2] = seconds if best is None else min(best, seconds)
-    print(f"\n{size_mib} MiB download over TLS (best of 2)")
-    for http2, seconds in sorted(results.items()):
-        name = "HTTP/2" if http2 else "HTTP/1.1"
-        print(f"{name:<10}{size_mib * 1.048576 / seconds:>10.0f} MB/s{seconds:>8.2f} s")
-    print(f"HTTP/2 speed / HTTP/1.1 speed: {results[False] / results[True]:.2f}")
+    url, size = server.https_url + "/big.bin", size_mib * 1024 * 1024
+    runners: dict[str, Runner] = {
+        name: functools.partial(trio.run, download, server, url, http2, size)
+        for name, http2 in (("HTTP/1.1", False), ("HTTP/2", True))
+    }
+    # Result.count is bytes here, so Result.rate is bytes per second.
+    results = run_rounds(runners, rounds, size)
     path.unlink()
+    summary = f"median of {rounds} rounds" if rounds > 1 else "one round"
+    print(f"\n{size_mib} MiB download over TLS ({summary})")
+    for name, runs in results.items():
+        speed = statistics.median(run.rate for run in runs) / 1e6
+        seconds = statistics.median(run.seconds for run in runs)
+        print(f"{name:<10}{speed:>10.0f} MB/s{seconds:>8.2f} s")
+    ratios = [
+        h2.rate / h1.rate for h1, h2 in zip(results["HTTP/1.1"], results["HTTP/2"], strict=True)
+    ]
+    print(f"HTTP/2 speed / HTTP/1.1 speed: {format_spread(ratios)}")
 
 
 def main() -> None:
@@ -126,12 +151,14 @@ def main() -> None:
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--only", choices=["gets", "download"])
     parser.add_argument("--profile", action="store_true", help="profile trio_http's GET runs")
+    add_rounds_option(parser)
+    add_rounds_option(parser, "--download-rounds", default=3)
     args = parser.parse_args()
     with local_nginx() as server:
         if args.only in (None, "gets"):
-            bench_gets(server, args.requests, args.profile)
+            bench_gets(server, args.requests, args.rounds, args.profile)
         if args.only in (None, "download") and not args.profile:
-            bench_download(server, args.size_mib)
+            bench_download(server, args.size_mib, args.download_rounds)
 
 
 if __name__ == "__main__":

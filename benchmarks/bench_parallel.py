@@ -9,10 +9,14 @@ In one run, each over HTTP/1.1 with the same bound:
 - httpx on Trio: a nursery with one task per URL, each under a
   ``trio.Semaphore(N)``.
 
-    python benchmarks/bench_parallel.py --requests 5000 --in-flight 100
+    python benchmarks/bench_parallel.py --requests 5000 --in-flight 100 --rounds 5
     python benchmarks/bench_parallel.py --profile   # cProfile of trio_http only
 
-Prints requests per second and how many times faster trio_http is.
+Every row runs once per round, rotating which goes first, each in its own
+``trio.run``/``asyncio.run`` with its own warm-up. Prints median requests per
+second and how many times faster trio_http is: the median of the per-round
+ratios with their min-max range (see ``_common.py``). ``--rounds 1`` prints
+the single-run table.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import functools
 import pstats
 
 import trio
-from _common import Result, local_nginx, print_table, timed
+from _common import Runner, add_rounds_option, local_nginx, print_rounds, run_rounds, timed
 
 import trio_http
 
@@ -103,6 +108,7 @@ def main() -> None:
     parser.add_argument("--path", default="/small.txt")
     parser.add_argument("--skip-httpx", action="store_true", help="httpx is slow at this size")
     parser.add_argument("--profile", action="store_true", help="cProfile trio_http, print top")
+    add_rounds_option(parser)
     args = parser.parse_args()
     count, in_flight = args.requests, args.in_flight
     with local_nginx() as nginx:
@@ -114,19 +120,18 @@ def main() -> None:
             profiler.disable()
             pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
             return
-        results = []
-        wall, cpu = trio.run(run_trio_http, url, count, in_flight, False)
-        results.append(Result("trio_http", count, wall, cpu))
-        wall, cpu = trio.run(run_trio_http, url, count, in_flight, True)
-        results.append(Result("trio_http (input order)", count, wall, cpu))
-        wall, cpu = run_aiohttp(url, count, in_flight)
-        results.append(Result("aiohttp gather+semaphore", count, wall, cpu))
+        runners: dict[str, Runner] = {
+            "trio_http": functools.partial(trio.run, run_trio_http, url, count, in_flight, False),
+            "trio_http (input order)": functools.partial(
+                trio.run, run_trio_http, url, count, in_flight, True
+            ),
+            "aiohttp gather+semaphore": functools.partial(run_aiohttp, url, count, in_flight),
+        }
         if not args.skip_httpx:
-            wall, cpu = trio.run(run_httpx, url, count, in_flight)
-            results.append(Result("httpx on trio", count, wall, cpu))
-        print_table(
+            runners["httpx on trio"] = functools.partial(trio.run, run_httpx, url, count, in_flight)
+        print_rounds(
             f"{count} GETs of {args.path}, {in_flight} in flight, HTTP/1.1, local nginx",
-            results,
+            run_rounds(runners, args.rounds, count),
         )
 
 

@@ -2,9 +2,12 @@
 
 trio_http.Session vs requests.Session vs httpx.Client, in one run:
 
-    python benchmarks/bench_sync.py --requests 5000
+    python benchmarks/bench_sync.py --requests 5000 --rounds 5
 
-Prints requests per second and how many times faster trio_http is. Use
+Every session runs once per round, rotating which goes first, each with its
+own warm-up. Prints median requests per second and how many times faster
+trio_http is: the median of the per-round ratios with their min-max range
+(see ``_common.py``); ``--rounds 1`` prints the single-run table. Use
 ``--profile`` to print a cProfile of the trio_http run (both threads' CPU
 lands in this process; the loop thread is profiled with the caller's).
 """
@@ -13,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
+import importlib.util
 import pstats
 from collections.abc import Callable
 from typing import Any
 
-from _common import Result, local_nginx, print_table, timed
+from _common import Runner, add_rounds_option, local_nginx, print_rounds, run_rounds, timed
 
 import trio_http
 
@@ -54,10 +59,11 @@ def run_httpx(url: str, count: int) -> list[float]:
         return _run(client, url, count)
 
 
-RUNNERS: dict[str, Callable[[str, int], list[float]]] = {
-    "trio_http Session": run_trio_http,
-    "requests Session": run_requests,
-    "httpx Client": run_httpx,
+# name -> (module the runner needs, runner); the first row is the baseline.
+RUNNERS: dict[str, tuple[str, Callable[[str, int], list[float]]]] = {
+    "trio_http": ("trio_http", run_trio_http),
+    "requests Session": ("requests", run_requests),
+    "httpx Client": ("httpx", run_httpx),
 }
 
 
@@ -66,6 +72,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--path", default="/ok")
     parser.add_argument("--profile", action="store_true", help="profile the trio_http run only")
+    add_rounds_option(parser)
     args = parser.parse_args()
     with local_nginx() as nginx:
         url = nginx.http_url + args.path
@@ -76,16 +83,14 @@ def main() -> None:
             profiler.disable()
             pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
             return
-        results = []
-        for name, runner in RUNNERS.items():
-            try:
-                wall, cpu = runner(url, args.requests)
-            except ImportError:
+        runners: dict[str, Runner] = {}
+        for name, (module, runner) in RUNNERS.items():
+            if importlib.util.find_spec(module) is None:
                 print(f"{name}: not installed, skipped")
                 continue
-            results.append(Result(name, args.requests, wall, cpu))
-        results[0].name = "trio_http"
-        print_table(f"{args.requests} sequential GETs of {args.path}, blocking API", results)
+            runners[name] = functools.partial(runner, url, args.requests)
+        results = run_rounds(runners, args.rounds, args.requests)
+        print_rounds(f"{args.requests} sequential GETs of {args.path}, blocking API", results)
 
 
 if __name__ == "__main__":
