@@ -334,3 +334,55 @@ def _reads_back_as_utf8(value: str) -> bool:
     except UnicodeError:
         return False
     return True
+
+
+# -- lookups before the index exists ------------------------------------------------
+
+_TOKENS = st.text(alphabet="abcXYZ-", min_size=1, max_size=4)
+
+
+@given(
+    names=st.lists(_TOKENS, max_size=24),
+    probe=_TOKENS,
+)
+def test_lookups_without_an_index_agree_with_indexed_lookups(names: list[str], probe: str) -> None:
+    raw = [(name.encode(), f"v{i}".encode()) for i, name in enumerate(names)]
+    # Fresh objects answer by scanning (short lists) or by building the index
+    # (long ones); the answers must match a Headers whose index is built.
+    indexed = Headers.from_raw(list(raw))
+    indexed.get_list("anything")
+    for fresh in (Headers.from_raw(list(raw)), Headers(list(raw))):
+        assert (probe in fresh) == (probe in indexed)
+    for fresh in (Headers.from_raw(list(raw)), Headers(list(raw))):
+        assert fresh.get(probe) == indexed.get(probe)
+
+
+def test_lookup_of_a_name_that_cannot_be_on_the_wire() -> None:
+    headers = Headers.from_raw([(b"A", b"1")])
+    assert "\u0101" not in headers
+    assert headers.get("\u0101", "default") == "default"
+
+
+def test_request_framing_appends_host_and_length_after_given_headers() -> None:
+    from trio_http._models import Request
+
+    request = Request("POST", "http://example.com/", headers={"X-Id": "7"}, content=b"abc")
+    assert request.headers.raw == [
+        (b"X-Id", b"7"),
+        (b"Host", b"example.com"),
+        (b"Content-Length", b"3"),
+    ]
+    assert request.headers["content-length"] == "3"
+
+
+def test_appending_new_names_keeps_a_built_index_and_wire_form_right() -> None:
+    from trio_http._headers import _make_entry
+
+    headers = Headers({"A": "1"})
+    assert headers.raw == [(b"A", b"1")]
+    assert headers.get_list("a") == ["1"]  # the index now exists
+    headers._extend_new([_make_entry("B", "2"), _make_entry("C", "3")])
+    assert headers.raw == [(b"A", b"1"), (b"B", b"2"), (b"C", b"3")]
+    assert headers["b"] == "2"
+    assert headers.get_list("c") == ["3"]
+    assert list(headers) == ["A", "B", "C"]

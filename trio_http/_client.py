@@ -440,11 +440,14 @@ class AsyncClient:
             full_url = full_url.copy_merge_params(self.params)
         if params:
             full_url = full_url.copy_merge_params(params)
+        merged: HeaderTypes
+        # Request copies the headers it is given, so only a merge needs a
+        # copy of its own here.
         if headers is None:
-            merged = self.headers.copy()
+            merged = self.headers
         elif not self.headers:
             # No client defaults to merge (the blocking Session's clients).
-            merged = headers.copy() if isinstance(headers, Headers) else Headers(headers)
+            merged = headers
         else:
             merged = self.headers.copy()
             merged.update(headers if isinstance(headers, Headers) else Headers(headers))

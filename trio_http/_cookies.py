@@ -217,9 +217,11 @@ class Cookies(MutableMapping[str, str]):
         Secure cookies go only to ``https``; expired ones are dropped. A
         ``Cookie`` header already on the request is left alone.
         """
+        jar = self.jar
+        if not getattr(jar, "_cookies", True):
+            return  # an empty standard jar: nothing to send, nothing to cache
         if "Cookie" in request.headers:
             return
-        jar = self.jar
         # The stdlib policy walk costs ~50 µs per request; its answer depends
         # only on the URL, the jar's contents and the time, so it is cached.
         # The fingerprint sees every cookie added, replaced, re-valued or

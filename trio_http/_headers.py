@@ -136,6 +136,9 @@ def _decode_value(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
+# Up to this many fields, a lookup before the index exists is a linear scan.
+_SCAN_MAX = 16
+
 # Validated str names -> (raw name, lower name). Requests reuse a few dozen
 # names, so this skips encoding and the token check for nearly every header.
 _NAME_CACHE: dict[str, tuple[bytes, str]] = {}
@@ -278,6 +281,42 @@ class Headers(MutableMapping[str, str]):
             self._index = index
         return index
 
+    def _scan(self, lower: str) -> bool | None:
+        """Whether ``lower`` is present, by a linear scan; ``None`` if too long to scan."""
+        entries = self._entries
+        if entries is not None:
+            if len(entries) > _SCAN_MAX:
+                return None
+            return lower in [entry[3] for entry in entries]
+        raw = self._raw
+        assert raw is not None  # one of the two forms always exists
+        if len(raw) > _SCAN_MAX:
+            return None
+        try:
+            target = lower.encode("latin-1")
+        except UnicodeEncodeError:
+            return False  # names on the wire are bytes: no such name can be there
+        for raw_name, _ in raw:
+            if len(raw_name) == len(target) and raw_name.lower() == target:
+                return True
+        return False
+
+    def _extend_new(self, entries: list[_Entry]) -> None:
+        """Append validated entries whose names are not present yet.
+
+        Cheaper than :meth:`update`: nothing is replaced, and the wire form
+        and index, when already built, are extended rather than rebuilt.
+        """
+        own = self._get_entries()
+        own.extend(entries)
+        raw = self._raw
+        if raw is not None:
+            raw.extend([(entry[0], entry[1]) for entry in entries])
+        index = self._index
+        if index is not None:
+            for entry in entries:
+                index.setdefault(entry[3], []).append(entry[4])
+
     def _replace(self, new_entries: list[_Entry]) -> None:
         """Replace every name in ``new_entries``, at the position of its first old entry."""
         pending: dict[str, list[_Entry]] = {}
@@ -336,7 +375,16 @@ class Headers(MutableMapping[str, str]):
         return len(self._get_index())
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._get_index()
+        if type(name) is not str:
+            return isinstance(name, str) and name.lower() in self._get_index()
+        if self._index is None:
+            # A few lookups on a small header list (each request's framing
+            # checks, each response's Set-Cookie check) cost less as a scan
+            # than as an index that nothing else would read.
+            found = self._scan(name.lower())
+            if found is not None:
+                return found
+        return name.lower() in self._get_index()
 
     @overload
     def get(self, name: str, /) -> str | None: ...
@@ -346,7 +394,10 @@ class Headers(MutableMapping[str, str]):
     def get(self, name: str, default: _T, /) -> str | _T: ...
     def get(self, name: str, default: object = None, /) -> object:
         """The joined values of ``name``, or ``default`` when absent."""
-        values = self._get_index().get(name.lower())
+        lower = name.lower()
+        if self._index is None and self._scan(lower) is False:
+            return default
+        values = self._get_index().get(lower)
         if values is None:
             return default
         return values[0] if len(values) == 1 else ", ".join(values)

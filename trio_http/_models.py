@@ -21,7 +21,7 @@ from ._exceptions import (
     ResponseNotRead,
     StreamConsumedError,
 )
-from ._headers import Headers
+from ._headers import Headers, _Entry, _make_entry
 from ._status_codes import reason_phrase as _reason_phrase
 from ._streams import (
     EMPTY_CONTENT,
@@ -44,6 +44,12 @@ _METHOD_CHARS = frozenset(
     "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 )
 _METHODS_WITHOUT_BODY = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "DELETE", "CONNECT"})
+_NO_TIME = datetime.timedelta(0)  # immutable, so shared
+# The usual spellings, already valid and upper-case.
+_KNOWN_METHODS = {
+    name: name
+    for name in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+}
 
 
 def normalize_method(method: str | bytes) -> str:
@@ -52,6 +58,10 @@ def normalize_method(method: str | bytes) -> str:
     Raises:
         LocalProtocolError: empty, or not an RFC 9110 token.
     """
+    if type(method) is str:
+        known = _KNOWN_METHODS.get(method)
+        if known is not None:
+            return known
     if isinstance(method, bytes):
         method = method.decode("ascii", "replace")
     if not isinstance(method, str) or not method or not _METHOD_CHARS.issuperset(method):
@@ -128,20 +138,21 @@ class Request:
         self._prepare_framing()
 
     def _prepare_framing(self) -> None:
-        # Look everything up first, then change the headers once: each change
-        # invalidates the lookup index.
+        # One pass over the (few) names present, then one append: this runs
+        # for every request, so it avoids building the lookup index.
         headers = self.headers
-        additions: list[tuple[str, str]] = []
-        if "Host" not in headers and self.url.host:
-            additions.append(("Host", self.url.netloc))
-        if "Content-Length" not in headers and "Transfer-Encoding" not in headers:
+        present = {entry[3] for entry in headers._get_entries()}
+        additions: list[_Entry] = []
+        if "host" not in present and self._url.host:
+            additions.append(_make_entry("Host", self._url.netloc))
+        if "content-length" not in present and "transfer-encoding" not in present:
             length = self.stream.length
             if length is None:
-                additions.append(("Transfer-Encoding", "chunked"))
+                additions.append(_make_entry("Transfer-Encoding", "chunked"))
             elif length or self.method not in _METHODS_WITHOUT_BODY:
-                additions.append(("Content-Length", str(length)))
+                additions.append(_make_entry("Content-Length", str(length)))
         if additions:
-            headers.update(additions)
+            headers._extend_new(additions)
 
     @property
     def url(self) -> URL:
@@ -255,7 +266,7 @@ class Response:
         )
         self.extensions: dict[str, Any] = {} if extensions is None else extensions
         self.history: list[Response] = []
-        self.elapsed = datetime.timedelta(0)
+        self.elapsed = _NO_TIME
         self.next_request: Request | None = None
         self.default_encoding = default_encoding
         self.num_bytes_downloaded = 0
@@ -461,11 +472,20 @@ class Response:
         # directly rather than through the aiter_* generator layers.
         self._stream_consumed = True
         decoder = _decoders.make_decoder(self.headers.get("Content-Encoding"))
+        stream = self.stream
+        take_ready = getattr(stream, "take_ready", None)
+        ready = take_ready() if take_ready is not None else None
         chunks: list[bytes] = []
         try:
-            async for raw in self.stream:
-                self.num_bytes_downloaded += len(raw)
-                chunks.append(decoder.decode(raw) if decoder is not None else raw)
+            if ready is not None:
+                # The body came with its head: no async iteration needed.
+                for raw in ready:
+                    self.num_bytes_downloaded += len(raw)
+                    chunks.append(decoder.decode(raw) if decoder is not None else raw)
+            else:
+                async for raw in stream:
+                    self.num_bytes_downloaded += len(raw)
+                    chunks.append(decoder.decode(raw) if decoder is not None else raw)
             if decoder is not None:
                 chunks.append(decoder.flush())
         except BaseException:

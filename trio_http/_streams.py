@@ -221,6 +221,14 @@ class AsyncByteStream:
     async def aclose(self) -> None:
         """Release the body's resources. A checkpoint."""
 
+    def take_ready(self) -> list[bytes] | None:
+        """The whole body at once, when it is already in memory; else ``None``.
+
+        Lets a reader skip async iteration for bodies that arrived with their
+        head. After a list is returned the stream is exhausted (still close it).
+        """
+        return None
+
 
 class ByteStream(AsyncByteStream):
     """A response body already in memory (mock transports, decoded bodies)."""

@@ -55,6 +55,10 @@ __all__ = ["HTTP11Connection"]
 
 # In-memory bodies up to this size go out in the same send_all as the head.
 _INLINE_BODY_MAX = 1024 * 1024
+# A deadline is not moved by less than this (seconds).
+_DEADLINE_SLACK = 0.001
+# Events are immutable: one end-of-message event serves every request.
+_END_OF_MESSAGE = h11.EndOfMessage()
 _INF = math.inf
 
 
@@ -166,7 +170,7 @@ class HTTP11Connection:
             # h11 frames the data (Content-Length or chunked) for us.
             if body.body:
                 head += h.send(h11.Data(data=body.body)) or b""
-            head += h.send(h11.EndOfMessage()) or b""
+            head += h.send(_END_OF_MESSAGE) or b""
             # One cancel scope for the whole head exchange: its deadline
             # moves from the write timeout to the read timeout in between.
             write_error: WriteError | None = None
@@ -184,7 +188,12 @@ class HTTP11Connection:
                         request=request,
                     )
                 sent = True
-                current = scope.deadline = phase_deadline(timeout.read, total_deadline)
+                read_deadline = phase_deadline(timeout.read, total_deadline)
+                # Moving a deadline re-files it in Trio's deadline heap. When
+                # the send returned at once with equal write and read timeouts
+                # the move would be by microseconds: keep the current one.
+                if read_deadline < current or read_deadline - current > _DEADLINE_SLACK:
+                    current = scope.deadline = read_deadline
                 try:
                     event = await self._read_head(request)
                 except (ReadError, RemoteProtocolError):
@@ -254,7 +263,7 @@ class HTTP11Connection:
             if data:
                 await self._send(data, timeout.write, total_deadline, "sending the request body")
         try:
-            end = h.send(h11.EndOfMessage())
+            end = h.send(_END_OF_MESSAGE)
         except h11.LocalProtocolError as exc:
             # Content-Length promised more or fewer bytes than the body had.
             raise LocalProtocolError(f"request body does not match its length: {exc}") from exc
@@ -495,6 +504,10 @@ class ReadyBody(AsyncByteStream):
         if self._chunks:
             return self._chunks.pop(0)
         raise StopAsyncIteration
+
+    def take_ready(self) -> list[bytes]:
+        chunks, self._chunks = self._chunks, []
+        return chunks
 
     async def aclose(self) -> None:
         self._chunks = []
