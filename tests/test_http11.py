@@ -378,3 +378,27 @@ async def test_max_keepalive_connections_bounds_idle_connections(server: TestSer
         pool = client._transport  # type: ignore[attr-defined]
         assert pool.idle_connections == 2
         assert pool.open_connections == 2
+
+
+async def test_each_request_on_a_kept_alive_connection_sends_its_own_head(
+    server: TestServer,
+) -> None:
+    # The connection reuses the previous request's h11 event only when method,
+    # target and headers are all equal: any difference must reach the wire.
+    sent = [
+        ("GET", "/get?page=1", "a"),
+        ("GET", "/get?page=1", "a"),
+        ("GET", "/get?page=1", "b"),
+        ("GET", "/get?page=2", "b"),
+        ("DELETE", "/get?page=2", "b"),
+    ]
+    seen = []
+    async with trio_http.AsyncClient() as client:
+        for method, path, value in sent:
+            response = await client.request(
+                method, server.url_for(path), headers={"X-Value": value}
+            )
+            payload = response.json()
+            seen.append((payload["method"], payload["url"], payload["headers"]["x-value"]))
+    assert seen == sent
+    assert server.connections_opened == 1

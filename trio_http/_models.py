@@ -69,6 +69,20 @@ def normalize_method(method: str | bytes) -> str:
     return method.upper()
 
 
+# netloc -> its validated Host entry (entries are immutable tuples).
+_HOST_ENTRIES: dict[str, _Entry] = {}
+_HOST_ENTRIES_MAX = 512
+
+
+def _host_entry(netloc: str) -> _Entry:
+    entry = _HOST_ENTRIES.get(netloc)
+    if entry is None:
+        entry = _make_entry("Host", netloc)
+        if len(_HOST_ENTRIES) < _HOST_ENTRIES_MAX:
+            _HOST_ENTRIES[netloc] = entry
+    return entry
+
+
 class BlockingBody(Protocol):
     """How a response from the blocking API reads its body across threads.
 
@@ -144,7 +158,7 @@ class Request:
         present = {entry[3] for entry in headers._get_entries()}
         additions: list[_Entry] = []
         if "host" not in present and self._url.host:
-            additions.append(_make_entry("Host", self._url.netloc))
+            additions.append(_host_entry(self._url.netloc))
         if "content-length" not in present and "transfer-encoding" not in present:
             length = self.stream.length
             if length is None:

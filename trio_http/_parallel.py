@@ -501,6 +501,7 @@ class AsyncParallel(Generic[T]):
         client = self._client
         request: Request | None = None
         send_options: dict[str, Any] = {}
+        value: Any
         try:
             if type(item) is str:
                 request = client.build_request("GET", item)
@@ -509,7 +510,9 @@ class AsyncParallel(Generic[T]):
             else:
                 request, send_options = _request_from_item(client, item)
             hosts = self._hosts
-            if hosts is None:
+            if hosts is None and self._handler is None:
+                value = await client.send(request, **send_options)
+            elif hosts is None:
                 value = await self._exchange(request, send_options)
             else:
                 origin = request.url.origin

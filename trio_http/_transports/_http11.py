@@ -71,6 +71,8 @@ class HTTP11Connection:
 
     __slots__ = (
         "_h11",
+        "_last_event",
+        "_last_head",
         "_on_release",
         "_stream",
         "closed",
@@ -97,6 +99,10 @@ class HTTP11Connection:
         self.idle_since = trio.current_time()
         self.request_count = 0
         self.response_started = False
+        # The last request head sent, as h11 saw it: a client sending the same
+        # request again (same method, target and headers) reuses the event.
+        self._last_head: tuple[bytes, bytes, list[tuple[bytes, bytes]]] | None = None
+        self._last_event: h11.Request | None = None
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{self.request_count} requests"
@@ -150,18 +156,7 @@ class HTTP11Connection:
     ) -> Response:
         h = self._h11
         try:
-            # _parsed=True skips h11's per-header regexes: Headers validated
-            # every name and value already. Framing checks (Content-Length,
-            # Transfer-Encoding, Host) and the target check still run.
-            head = h.send(
-                h11.Request(
-                    method=request.method.encode("ascii"),
-                    # A forward proxy asks for the absolute form (RFC 9112 §3.2.2).
-                    target=request.extensions.get("target") or request.url.target,
-                    headers=request.headers.raw,
-                    _parsed=True,
-                )
-            )
+            head = h.send(self._request_event(request))
         except h11.LocalProtocolError as exc:
             raise LocalProtocolError(f"invalid request: {exc}", request=request) from exc
         assert head is not None
@@ -208,6 +203,23 @@ class HTTP11Connection:
                 raise timeout_error(WriteTimeout, current, total_deadline, "sending the request")
             return self._build_response(request, event, timeout, total_deadline)
         return await self._exchange_streaming(request, head, timeout, total_deadline)
+
+    def _request_event(self, request: Request) -> h11.Request:
+        method = request.method.encode("ascii")
+        # A forward proxy asks for the absolute form (RFC 9112 §3.2.2).
+        target = request.extensions.get("target") or request.url.target
+        raw = request.headers.raw
+        key = (method, target, raw)
+        if key == self._last_head:
+            assert self._last_event is not None
+            return self._last_event
+        # _parsed=True skips h11's per-header regexes: Headers validated every
+        # name and value already. Framing checks (Content-Length,
+        # Transfer-Encoding, Host) and the target check still run.
+        event = h11.Request(method=method, target=target, headers=raw, _parsed=True)
+        # Events are immutable; the key keeps its own copy of the header list.
+        self._last_head, self._last_event = (method, target, list(raw)), event
+        return event
 
     async def _exchange_streaming(
         self,
