@@ -21,6 +21,7 @@ expired decides between the phase's timeout and :class:`TotalTimeout`.
 from __future__ import annotations
 
 import math
+import os
 import select
 import ssl
 from typing import TYPE_CHECKING
@@ -55,6 +56,9 @@ __all__ = ["HTTP11Connection"]
 
 # In-memory bodies up to this size go out in the same send_all as the head.
 _INLINE_BODY_MAX = 1024 * 1024
+# Plain TCP sockets are written and read through their descriptor on POSIX
+# (see HTTP11Connection._send_head); elsewhere through Trio's stream.
+_DIRECT_IO = os.name == "posix"
 # A deadline is not moved by less than this (seconds).
 _DEADLINE_SLACK = 0.001
 # Events are immutable: one end-of-message event serves every request.
@@ -174,7 +178,7 @@ class HTTP11Connection:
             current = phase_deadline(timeout.write, total_deadline)
             with trio.CancelScope(deadline=current) as scope:
                 try:
-                    await self._stream.send_all(head)
+                    await self._send_head(head)
                 except IO_ERRORS as exc:
                     # The server may have answered and closed before reading
                     # all of the request (an early 413, say): look for that.
@@ -203,6 +207,54 @@ class HTTP11Connection:
                 raise timeout_error(WriteTimeout, current, total_deadline, "sending the request")
             return self._build_response(request, event, timeout, total_deadline)
         return await self._exchange_streaming(request, head, timeout, total_deadline)
+
+    def _socket_fd(self) -> int:
+        """The plain TCP socket's descriptor for direct I/O, or -1.
+
+        Asked afresh for every use: a closed socket answers -1, so a
+        descriptor number the OS has handed out again is never written to.
+        """
+        stream = self._stream
+        if _DIRECT_IO and type(stream) is trio.SocketStream:
+            return stream.socket.fileno()
+        return -1
+
+    async def _send_head(self, data: bytes) -> None:
+        """Send a request head (and small body) that the socket can take at once.
+
+        Trio's ``send_all`` ends every send with a trip through the scheduler;
+        a request of a few hundred bytes nearly always fits the socket
+        buffer, and reading the response is the checkpoint that follows. So
+        a plain TCP socket gets one non-blocking write first, and only what
+        it did not take goes through ``send_all``.
+        """
+        fd = self._socket_fd()
+        if fd >= 0:
+            try:
+                sent = os.write(fd, data)
+            except BlockingIOError:
+                sent = 0
+            if sent == len(data):
+                return
+            data = data[sent:]
+        await self._stream.send_all(data)
+
+    async def _receive(self) -> bytes | bytearray:
+        """The next bytes of a response head; a checkpoint.
+
+        Called only when a response is due and not yet here, so a plain TCP
+        socket waits for readability first instead of trying a read that
+        would fail (Trio's ``receive_some`` tries first, then waits).
+        """
+        fd = self._socket_fd()
+        if fd < 0:
+            return await self._stream.receive_some(READ_SIZE)
+        while True:
+            await trio.lowlevel.wait_readable(fd)
+            try:
+                return os.read(fd, READ_SIZE)
+            except BlockingIOError:
+                continue  # woken with nothing to read: wait again
 
     def _request_event(self, request: Request) -> h11.Request:
         method = request.method.encode("ascii")
@@ -308,7 +360,6 @@ class HTTP11Connection:
     async def _read_head(self, request: Request) -> h11.Response:
         """Read until a final response head; report interim 1xx ones."""
         h = self._h11
-        stream = self._stream
         while True:
             try:
                 event = h.next_event()
@@ -316,7 +367,7 @@ class HTTP11Connection:
                 raise _protocol_error(exc, request) from exc
             if event is h11.NEED_DATA:
                 try:
-                    data = await stream.receive_some(READ_SIZE)
+                    data = await self._receive()
                 except IO_ERRORS as exc:
                     raise _read_error(exc, "waiting for the response", request) from exc
                 if data:
