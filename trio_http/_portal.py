@@ -143,40 +143,46 @@ class Portal:
     async def _worker(
         self, call: _Call, afn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]
     ) -> None:
-        # Runs calls one after the other, parking in between; a few stay
-        # parked for the next calls, the rest end when the burst is over.
+        # One cancel scope per worker, not per call: entering a scope costs
+        # about as much as the rest of the hop. A cancelled call spends the
+        # scope, so that worker ends and a fresh one serves the next call.
         idle = self._idle_workers
-        while True:
-            await self._run_call(call, afn, args)
-            if len(idle) >= MAX_IDLE_WORKERS:
-                return
-            task = trio.lowlevel.current_task()
-            idle.append(task)
+        with trio.CancelScope() as scope:
+            while True:
+                await self._run_call(call, afn, args, scope)
+                if scope.cancel_called or len(idle) >= MAX_IDLE_WORKERS:
+                    return
+                task = trio.lowlevel.current_task()
+                idle.append(task)
 
-            def abort(_: Any, task: trio.lowlevel.Task = task) -> trio.lowlevel.Abort:
-                idle.remove(task)
-                return trio.lowlevel.Abort.SUCCEEDED
+                def abort(_: Any, task: trio.lowlevel.Task = task) -> trio.lowlevel.Abort:
+                    idle.remove(task)
+                    return trio.lowlevel.Abort.SUCCEEDED
 
-            await trio.lowlevel.wait_task_rescheduled(abort)
-            call, afn, args = self._jobs.pop(task)
+                await trio.lowlevel.wait_task_rescheduled(abort)
+                call, afn, args = self._jobs.pop(task)
 
     @staticmethod
     async def _run_call(
-        call: _Call, afn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]
+        call: _Call,
+        afn: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        scope: trio.CancelScope,
     ) -> None:
+        # call.scope is set only while this call runs, and call.cancel() runs
+        # in this thread too: a late cancel can never reach the next call.
+        call.scope = scope
         try:
-            with trio.CancelScope() as scope:
-                call.scope = scope
-                if call.cancel_requested:
-                    scope.cancel()
-                call.result = await afn(*args)
-            if scope.cancelled_caught:
-                call.error = KeyboardInterrupt()
+            if call.cancel_requested:
+                scope.cancel()
+            call.result = await afn(*args)
         except BaseException as exc:
-            # Also trio.Cancelled when the whole portal shuts down: the task
-            # ends here and its caller gets PortalClosed instead.
+            if call.cancel_requested and isinstance(exc, trio.Cancelled):
+                # The caller was interrupted: it sees its KeyboardInterrupt.
+                exc = KeyboardInterrupt()
             call.error = exc
         finally:
+            call.scope = None
             call.done.release()
 
     def call(self, afn: Callable[..., Awaitable[T]], *args: Any) -> T:
