@@ -402,3 +402,27 @@ async def test_each_request_on_a_kept_alive_connection_sends_its_own_head(
             seen.append((payload["method"], payload["url"], payload["headers"]["x-value"]))
     assert seen == sent
     assert server.connections_opened == 1
+
+
+async def test_inline_body_larger_than_the_socket_buffer_arrives_whole(
+    raw_server: TestServer,
+) -> None:
+    # The head and an in-memory body go out in one non-blocking write; when
+    # the server is slow to read, the socket takes only part and the rest
+    # must follow through the stream, in order, under the write timeout.
+    body = bytes(range(256)) * 4096  # 1 MiB
+    received: list[bytes] = []
+
+    async def raw(stream: trio.abc.Stream) -> None:
+        reader = RawReader(stream)
+        await trio.sleep(0.2)  # let the client's first write fill the buffers
+        _, payload = await reader.receive_request()
+        received.append(payload)
+        await stream.send_all(OK)
+
+    raw_server.raw_handler = raw
+    async with AsyncClient() as client:
+        with trio.fail_after(10):
+            response = await client.post(raw_server.url, content=body)
+    assert response.text == "ok"
+    assert received == [body]
