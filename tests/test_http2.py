@@ -87,6 +87,30 @@ async def test_post_body_is_sent(h2_server: H2Server) -> None:
     assert h2_server.requests[1].header("transfer-encoding") is None
 
 
+async def test_each_request_sends_its_own_head(h2_server: H2Server) -> None:
+    # The connection reuses the previous request's header list only when
+    # method, URL and headers are all equal.
+    sent = [
+        ("GET", "/ok?page=1", "a"),
+        ("GET", "/ok?page=1", "a"),
+        ("GET", "/ok?page=1", "b"),
+        ("GET", "/ok?page=2", "b"),
+        ("DELETE", "/ok?page=2", "b"),
+    ]
+    async with h2c_client() as client:
+        for method, path, value in sent:
+            response = await client.request(
+                method, h2_server.url + path, headers={"X-Value": value}
+            )
+            assert response.status_code == 200
+    seen = [
+        (exchange.header(":method"), exchange.header(":path"), exchange.header("x-value"))
+        for exchange in h2_server.requests
+    ]
+    assert seen == sent
+    assert h2_server.connections_opened == 1
+
+
 async def _chunks(parts: list[bytes]) -> AsyncIterator[bytes]:
     for part in parts:
         yield part
@@ -384,6 +408,28 @@ async def test_trailers_are_exposed_after_the_body(h2_server: H2Server) -> None:
         response = await client.get(h2_server.url + "/trailers")
     assert response.content == b"body"
     assert response.extensions["trailers"]["x-checksum"] == "abc"
+
+
+async def test_a_body_complete_before_reading_is_taken_at_once(h2_server: H2Server) -> None:
+    @h2_server.route("/done")
+    async def done(exchange: H2Exchange) -> None:
+        await exchange.respond(200, [("trailer", "x-checksum")])
+        await exchange.send(b"first ")
+        await exchange.send(b"second")
+        await exchange.trailers([("x-checksum", "abc")])
+
+    async with h2c_client() as client:
+        async with client.stream("GET", h2_server.url + "/done") as response:
+            conn = next(iter(pool_of(client)._h2_by_origin.values()))
+            # Let the reader take in the whole exchange before the body is read.
+            await until(lambda: not any(not s.ended for s in conn._streams.values()))
+            assert await response.aread() == b"first second"
+            assert response.extensions["trailers"]["x-checksum"] == "abc"
+            # The stream is finished and its slot is free again.
+            assert conn._streams == {}
+            assert conn.slots.active == 0
+        # The flow-control credit went back: the connection keeps serving.
+        assert (await client.get(h2_server.url + "/ok")).content == b"ok /ok"
 
 
 async def test_informational_responses_are_reported(h2_server: H2Server) -> None:

@@ -248,6 +248,10 @@ class HTTP2Connection:
         self.closed = False
         self.request_count = 0
         self.idle_since = trio.current_time()
+        # The last request head built: the same request sent again (method,
+        # URL and headers all equal) reuses its header list.
+        self._last_head: tuple[str, str, list[tuple[bytes, bytes]]] | None = None
+        self._last_headers: list[tuple[bytes, bytes]] = []
         self._error: Exception | None = None
         self._goaway_last_id: int | None = None
         self._writer_wakeup: trio.Event | None = None
@@ -703,7 +707,7 @@ class HTTP2Connection:
             raise RetryableStreamError("the HTTP/2 connection ran out of stream ids") from None
         if stream_id >= MAX_STREAM_ID:
             self._stop_accepting()
-        headers = _request_headers(request)
+        headers = self._headers_for(request)
         body = request.stream
         end_stream = isinstance(body, BytesContent) and not body.body
         stream = _Stream(stream_id, request)
@@ -719,6 +723,16 @@ class HTTP2Connection:
         self.request_count += 1
         self._kick()
         return stream
+
+    def _headers_for(self, request: Request) -> list[tuple[bytes, bytes]]:
+        raw = request.headers.raw
+        key = (request.method, str(request.url), raw)
+        if key == self._last_head:
+            return self._last_headers
+        headers = _request_headers(request)
+        # h2 only reads the list; the key keeps a copy of the header list.
+        self._last_head, self._last_headers = (key[0], key[1], list(raw)), headers
+        return headers
 
     async def _send_request_body(
         self, stream: _Stream, request: Request, timeout: TimeoutConfig, total_deadline: float
@@ -927,6 +941,23 @@ class H2Body(AsyncByteStream):
             self._extensions["trailers"] = Headers.from_raw(stream.trailers)
         self._conn._abandon(stream)
         raise StopAsyncIteration
+
+    def take_ready(self) -> list[bytes] | None:
+        """The whole body when the stream has already ended; else ``None``.
+
+        Small responses arrive complete with their head; taking them at once
+        skips a trip per chunk through the connection, and frees the stream
+        (its flow-control credit goes back to the server).
+        """
+        stream = self._stream
+        if self._done or not stream.ended or stream.error is not None:
+            return None
+        chunks = stream.body.take_all()
+        self._done = True
+        if stream.trailers is not None:
+            self._extensions["trailers"] = Headers.from_raw(stream.trailers)
+        self._conn._abandon(stream)
+        return chunks
 
     async def aclose(self) -> None:
         """Close the body; an unfinished stream is reset (RST_STREAM CANCEL).

@@ -287,6 +287,13 @@ class ReceiveBuffer:
         self.unacknowledged -= acknowledged
         return data, acknowledged
 
+    def take_all(self) -> list[bytes]:
+        """Remove every buffered chunk; their flow-controlled bytes stay for :meth:`discard`."""
+        chunks = list(self._chunks)
+        self._chunks.clear()
+        self.buffered = 0
+        return chunks
+
     def discard(self) -> int:
         """Drop everything buffered. Returns the flow-controlled bytes to acknowledge."""
         self._chunks.clear()
