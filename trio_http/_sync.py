@@ -387,7 +387,12 @@ class Session:
         """
         if headers:
             return _merge_headers(self.headers, headers)
-        snapshot = tuple(self.headers.items())
+        session_headers = self.headers
+        if type(session_headers) is CaseInsensitiveDict:
+            # Its store holds exactly the (name, value) items: copy them at C speed.
+            snapshot = tuple(session_headers._store.values())
+        else:
+            snapshot = tuple(session_headers.items())
         cached = self._headers_cache
         if cached is not None and cached[0] == snapshot:
             return cached[1]
