@@ -177,8 +177,9 @@ class HTTP11Connection:
             sent = False
             current = phase_deadline(timeout.write, total_deadline)
             with trio.CancelScope(deadline=current) as scope:
+                at_once = False
                 try:
-                    await self._send_head(head)
+                    at_once = await self._send_head(head)
                 except IO_ERRORS as exc:
                     # The server may have answered and closed before reading
                     # all of the request (an early 413, say): look for that.
@@ -187,12 +188,13 @@ class HTTP11Connection:
                         request=request,
                     )
                 sent = True
-                read_deadline = phase_deadline(timeout.read, total_deadline)
                 # Moving a deadline re-files it in Trio's deadline heap. When
                 # the send returned at once with equal write and read timeouts
                 # the move would be by microseconds: keep the current one.
-                if read_deadline < current or read_deadline - current > _DEADLINE_SLACK:
-                    current = scope.deadline = read_deadline
+                if not at_once or timeout.read != timeout.write:
+                    read_deadline = phase_deadline(timeout.read, total_deadline)
+                    if read_deadline < current or read_deadline - current > _DEADLINE_SLACK:
+                        current = scope.deadline = read_deadline
                 try:
                     event = await self._read_head(request)
                 except (ReadError, RemoteProtocolError):
@@ -219,7 +221,7 @@ class HTTP11Connection:
             return stream.socket.fileno()
         return -1
 
-    async def _send_head(self, data: bytes) -> None:
+    async def _send_head(self, data: bytes) -> bool:
         """Send a request head (and small body) that the socket can take at once.
 
         Trio's ``send_all`` ends every send with a trip through the scheduler;
@@ -227,6 +229,9 @@ class HTTP11Connection:
         buffer, and reading the response is the checkpoint that follows. So
         a plain TCP socket gets one non-blocking write first, and only what
         it did not take goes through ``send_all``.
+
+        Returns:
+            True when the one write took everything (no time passed waiting).
         """
         fd = self._socket_fd()
         if fd >= 0:
@@ -235,9 +240,10 @@ class HTTP11Connection:
             except BlockingIOError:
                 sent = 0
             if sent == len(data):
-                return
+                return True
             data = data[sent:]
         await self._stream.send_all(data)
+        return False
 
     async def _receive(self) -> bytes | bytearray:
         """The next bytes of a response head; a checkpoint.
@@ -358,47 +364,53 @@ class HTTP11Connection:
         raise timeout_error(ReadTimeout, scope.deadline, total_deadline, "waiting for the response")
 
     async def _read_head(self, request: Request) -> h11.Response:
-        """Read until a final response head; report interim 1xx ones."""
+        """Read until a final response head; report interim 1xx ones.
+
+        Called when a response is due. h11 holds no unread bytes then (a
+        connection is kept only without trailing data), so asking it for an
+        event first would only answer NEED_DATA: it receives first instead.
+        """
         h = self._h11
         while True:
             try:
-                event = h.next_event()
-            except h11.RemoteProtocolError as exc:
-                raise _protocol_error(exc, request) from exc
-            if event is h11.NEED_DATA:
-                try:
-                    data = await self._receive()
-                except IO_ERRORS as exc:
-                    raise _read_error(exc, "waiting for the response", request) from exc
-                if data:
-                    self.response_started = True
-                elif h.their_state is h11.SEND_RESPONSE and not self.response_started:
-                    raise RemoteProtocolError(
-                        "server closed the connection without sending a response",
-                        request=request,
-                    )
-                try:
-                    h.receive_data(bytes(data))
-                except h11.RemoteProtocolError as exc:
-                    raise _protocol_error(exc, request) from exc
-                continue
-            event_type = type(event)
-            if event_type is h11.Response:
-                return event  # type: ignore[return-value]
-            if event_type is h11.InformationalResponse:
-                hook = request.extensions.get("on_informational")
-                if hook is not None:
-                    hook(
-                        event.status_code,  # type: ignore[union-attr]
-                        Headers.from_raw(list(event.headers.raw_items())),  # type: ignore[union-attr]
-                    )
-                continue
-            if event_type is h11.ConnectionClosed:
+                data = await self._receive()
+            except IO_ERRORS as exc:
+                raise _read_error(exc, "waiting for the response", request) from exc
+            if data:
+                self.response_started = True
+            elif h.their_state is h11.SEND_RESPONSE and not self.response_started:
                 raise RemoteProtocolError(
                     "server closed the connection without sending a response",
                     request=request,
                 )
-            raise RemoteProtocolError(f"unexpected event {event!r}", request=request)
+            try:
+                h.receive_data(bytes(data))
+            except h11.RemoteProtocolError as exc:
+                raise _protocol_error(exc, request) from exc
+            while True:
+                try:
+                    event = h.next_event()
+                except h11.RemoteProtocolError as exc:
+                    raise _protocol_error(exc, request) from exc
+                event_type = type(event)
+                if event is h11.NEED_DATA:
+                    break  # receive more
+                if event_type is h11.Response:
+                    return event  # type: ignore[return-value]
+                if event_type is h11.InformationalResponse:
+                    hook = request.extensions.get("on_informational")
+                    if hook is not None:
+                        hook(
+                            event.status_code,  # type: ignore[union-attr]
+                            Headers.from_raw(list(event.headers.raw_items())),  # type: ignore[union-attr]
+                        )
+                    continue
+                if event_type is h11.ConnectionClosed:
+                    raise RemoteProtocolError(
+                        "server closed the connection without sending a response",
+                        request=request,
+                    )
+                raise RemoteProtocolError(f"unexpected event {event!r}", request=request)
 
     def _build_response(
         self,
@@ -481,8 +493,7 @@ class HTTP11Connection:
             and not self.closed
         )
         if reusable:
-            h.start_next_cycle()
-            self.idle_since = trio.current_time()
+            h.start_next_cycle()  # the pool stamps idle_since on release
         self._release(reusable)
 
     def discard(self) -> None:

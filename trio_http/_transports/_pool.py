@@ -441,7 +441,10 @@ class ConnectionPool(AsyncBaseTransport):
             conn.close_nowait()
         if not reusable:
             self._forget(conn)
-        self._close_all(self._policy.release(conn, reusable, trio.current_time()))
+        now = trio.current_time()
+        if reusable:
+            conn.idle_since = now
+        self._close_all(self._policy.release(conn, reusable, now))
 
     def _forget(self, conn: Connection) -> None:
         self._connections.discard(conn)
