@@ -1,8 +1,12 @@
 """One HTTP/1.1 connection over h11.
 
 How this works: ``handle_request`` writes the request head (and a small
-in-memory body in the same ``send_all``), then reads events until a final
-response head arrives, skipping 1xx interim responses. A streamed or large
+in-memory body in the same write), then reads events until a final
+response head arrives, skipping 1xx interim responses. Over plain TCP on
+POSIX the head goes out with one non-blocking write on the descriptor and
+the response head is read after waiting for readability, which saves two
+trips through Trio's scheduler per request; whatever the socket does not
+take at once, and everything over TLS, goes through the Trio stream. A streamed or large
 body is uploaded by a child task while this task already waits for the
 response, so a server that answers early (413, 401, ...) is heard at once
 and the upload stops. The response body is read lazily by :class:`H11Body`.
