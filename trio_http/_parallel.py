@@ -446,7 +446,8 @@ class AsyncParallel(Generic[T]):
     async def _next_item(self) -> Any:
         lock = self._input_lock
         if lock is None:
-            await self._wait_for_window()
+            if self._taken - self._consumed >= self._window:
+                await self._wait_for_window()
             if self._input_done:
                 return _END
             item = next(self._iterator, _END)
@@ -511,7 +512,10 @@ class AsyncParallel(Generic[T]):
                 request, send_options = _request_from_item(client, item)
             hosts = self._hosts
             if hosts is None and self._handler is None:
-                value = await client.send(request, **send_options)
+                if send_options:
+                    value = await client.send(request, **send_options)
+                else:
+                    value = await client.send(request)
             elif hosts is None:
                 value = await self._exchange(request, send_options)
             else:
