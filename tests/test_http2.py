@@ -16,6 +16,7 @@ import trio
 import trustme
 from conftest import make_server_ssl_context
 from h2server import H2Exchange, H2Server, open_h2_server
+from hpack import Encoder, NeverIndexedHeaderTuple
 from hyperframe.frame import ContinuationFrame, HeadersFrame
 from server import TestServer
 
@@ -381,6 +382,63 @@ async def test_huge_response_headers_raise_response_too_large(h2_server: H2Serve
         with pytest.raises(trio_http.ResponseTooLarge):
             await client.get(h2_server.url + "/huge")
         assert (await client.get(h2_server.url + "/ok")).status_code == 200
+
+
+def _raw_header_block(stream_id: int, fields: list[tuple[bytes, bytes]]) -> bytes:
+    """A HEADERS frame that h2 would refuse to build (never-indexed literals, so
+    the client's HPACK table stays in step with the server's own encoder)."""
+    block = Encoder().encode([NeverIndexedHeaderTuple(name, value) for name, value in fields])
+    frame = HeadersFrame(stream_id, data=block)
+    frame.flags.add("END_HEADERS")
+    frame.flags.add("END_STREAM")
+    return frame.serialize()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param([(b":status", b"200"), (b"X-Upper", b"1")], id="uppercase-name"),
+        pytest.param([(b":status", b"200"), (b"x-bad", b"a\rb")], id="cr-in-value"),
+        pytest.param([(b":status", b"200"), (b"x-bad", b"a\x00b")], id="nul-in-value"),
+        pytest.param([(b":status", b"200"), (b"x-bad", b" padded")], id="leading-space"),
+        pytest.param([(b":status", b"200"), (b"x-bad", b"padded\t")], id="trailing-tab"),
+        pytest.param([(b":status", b"200"), (b"connection", b"close")], id="connection"),
+        pytest.param([(b":status", b"200"), (b"transfer-encoding", b"chunked")], id="te-chunked"),
+        pytest.param([(b":status", b"200"), (b"te", b"gzip")], id="te-not-trailers"),
+        pytest.param([(b"x-only", b"1")], id="no-status"),
+        pytest.param([(b":status", b"2xx")], id="bad-status"),
+        pytest.param([(b":status", b"200"), (b":status", b"200")], id="two-statuses"),
+        pytest.param([(b":status", b"200"), (b"x", b"1"), (b":status", b"200")], id="late-pseudo"),
+        pytest.param([(b":status", b"200"), (b":path", b"/")], id="request-pseudo"),
+        pytest.param([(b":status", b"200"), (b"", b"x")], id="empty-name"),
+        pytest.param([(b":status", b"200"), (b"x:y", b"1")], id="colon-in-name"),
+    ],
+)
+async def test_malformed_response_headers_fail_only_their_stream(
+    h2_server: H2Server, fields: list[tuple[bytes, bytes]]
+) -> None:
+    @h2_server.route("/malformed")
+    async def malformed(exchange: H2Exchange) -> None:
+        await exchange.send_raw(_raw_header_block(exchange.stream_id, fields))
+
+    async with h2c_client() as client:
+        with pytest.raises(trio_http.RemoteProtocolError, match="malformed response headers"):
+            await client.get(h2_server.url + "/malformed")
+        # RFC 9113 §8.1.1: a stream error. The connection serves the next request.
+        await sibling_and_follow_up_work(client, h2_server)
+
+
+async def test_malformed_trailers_fail_the_body_of_their_stream(h2_server: H2Server) -> None:
+    @h2_server.route("/bad-trailers")
+    async def bad_trailers(exchange: H2Exchange) -> None:
+        await exchange.respond(200)
+        await exchange.send(b"body")
+        await exchange.send_raw(_raw_header_block(exchange.stream_id, [(b":status", b"200")]))
+
+    async with h2c_client() as client:
+        with pytest.raises(trio_http.RemoteProtocolError, match="malformed trailers"):
+            await client.get(h2_server.url + "/bad-trailers")
+        await sibling_and_follow_up_work(client, h2_server)
 
 
 async def test_continuation_flood_ends_the_connection(h2_server: H2Server) -> None:

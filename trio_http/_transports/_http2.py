@@ -57,10 +57,13 @@ from .._streams import AsyncByteStream, BytesContent
 from ._http2_state import (
     MAX_STREAM_ID,
     HTTP2Settings,
+    MalformedFields,
     ReceiveBuffer,
     RetryableStreamError,
     SlotWaiter,
     StreamSlots,
+    check_response_fields,
+    check_trailer_fields,
     sendable_bytes,
     split_for_goaway,
 )
@@ -140,13 +143,18 @@ class _H2Connection(h2.connection.H2Connection):
 _CONFIG = h2.config.H2Configuration(
     client_side=True,
     header_encoding=None,
-    # Headers were validated by Headers and lowercased here; inbound
-    # validation stays on.
+    # Outbound headers were validated by Headers and lowercased here.
     validate_outbound_headers=False,
     normalize_outbound_headers=False,
     split_outbound_cookies=False,
-    validate_inbound_headers=True,
+    # Received header blocks are checked by check_response_fields and
+    # check_trailer_fields in one pass each (h2 chains eight generators per
+    # field), and a malformed one fails its stream only, as RFC 9113 §8.1.1
+    # asks. Joining split Cookie fields concerns requests, not responses.
+    validate_inbound_headers=False,
+    normalize_inbound_headers=False,
 )
+_PROTOCOL_ERROR = h2.errors.ErrorCodes.PROTOCOL_ERROR
 
 
 class _Stream:
@@ -159,6 +167,7 @@ class _Stream:
         "headers",
         "informational",
         "local_closed",
+        "malformed",
         "request",
         "status",
         "stream_id",
@@ -177,6 +186,7 @@ class _Stream:
         self.body = ReceiveBuffer()
         self.ended = False
         self.local_closed = False
+        self.malformed = False  # a header block broke RFC 9113; the stream was reset
         self.error: Exception | None = None
         self.waiting_task: trio.lowlevel.Task | None = None
         self.wake_deferred = False
@@ -520,9 +530,25 @@ class HTTP2Connection:
         stream = self._streams.get(event.stream_id)
         if stream is None:
             return
-        status, headers = _split_pseudo(event.headers)
+        try:
+            status, headers = check_response_fields(event.headers)
+        except MalformedFields as exc:
+            self._malformed(stream, f"malformed response headers: {exc}")
+            return
         stream.status = status
         stream.headers = headers
+        stream.wake()
+
+    def _malformed(self, stream: _Stream, message: str) -> None:
+        """A stream error (RFC 9113 §8.1.1): reset that stream, fail its request."""
+        stream.malformed = True
+        if stream.error is None:
+            stream.error = RemoteProtocolError(message)
+        try:
+            self._h2.reset_stream(stream.stream_id, _PROTOCOL_ERROR)
+        except h2.exceptions.ProtocolError:
+            pass  # already closed by the peer
+        self._kick()
         stream.wake()
 
     def _on_data(self, event: h2.events.DataReceived) -> None:
@@ -544,19 +570,27 @@ class HTTP2Connection:
 
     def _on_end(self, event: h2.events.StreamEnded) -> None:
         stream = self._streams.get(event.stream_id)
-        if stream is not None:
+        if stream is not None and not stream.malformed:
             stream.ended = True
             stream.wake()
 
     def _on_trailers(self, event: h2.events.TrailersReceived) -> None:
         stream = self._streams.get(event.stream_id)
         if stream is not None:
-            stream.trailers = list(event.headers)
+            try:
+                stream.trailers = check_trailer_fields(list(event.headers))
+            except MalformedFields as exc:
+                # The body is not reported as complete: its end was malformed.
+                self._malformed(stream, f"malformed trailers: {exc}")
 
     def _on_informational(self, event: h2.events.InformationalResponseReceived) -> None:
         stream = self._streams.get(event.stream_id)
         if stream is not None:
-            status, headers = _split_pseudo(event.headers)
+            try:
+                status, headers = check_response_fields(event.headers)
+            except MalformedFields as exc:
+                self._malformed(stream, f"malformed informational response: {exc}")
+                return
             if stream.informational is None:
                 stream.informational = []
             stream.informational.append((status, headers))
@@ -991,18 +1025,6 @@ def _request_headers(request: Request) -> list[tuple[bytes, bytes]]:
             continue  # RFC 9113 §8.2.2: only "trailers" may be sent
         headers.append((lowered, value))
     return headers
-
-
-def _split_pseudo(raw: list[tuple[bytes, bytes]]) -> tuple[int, list[tuple[bytes, bytes]]]:
-    status = 0
-    headers: list[tuple[bytes, bytes]] = []
-    for name, value in raw:
-        if name[:1] == b":":
-            if name == b":status":
-                status = int(value)
-        else:
-            headers.append((name, value))
-    return status, headers
 
 
 def _code_name(code: int) -> str:
