@@ -7,7 +7,11 @@ In one run, each over HTTP/1.1 with the same bound:
 - aiohttp: ``asyncio.gather`` over the URLs, each request under an
   ``asyncio.Semaphore(N)``;
 - httpx on Trio: a nursery with one task per URL, each under a
-  ``trio.Semaphore(N)``.
+  ``trio.Semaphore(N)``;
+- with ``--floor``, the floor for any client built on h11 and Trio: N tasks,
+  each looping on its own connection with one prebuilt h11 request, written
+  and read straight on the socket descriptor. No timeouts, pool, models or
+  fan-out: what is left is h11's parsing and Trio's I/O waits.
 
     python benchmarks/bench_parallel.py --requests 5000 --in-flight 100 --rounds 5
     python benchmarks/bench_parallel.py --profile   # cProfile of trio_http only
@@ -25,8 +29,10 @@ import argparse
 import asyncio
 import cProfile
 import functools
+import os
 import pstats
 
+import h11
 import trio
 from _common import Runner, add_rounds_option, local_nginx, print_rounds, run_rounds, timed
 
@@ -101,6 +107,40 @@ async def run_httpx(url: str, count: int, in_flight: int) -> list[float]:
     return elapsed
 
 
+async def run_floor(url: str, count: int, in_flight: int) -> list[float]:
+    target = trio_http.URL(url)
+    request = h11.Request(method="GET", target=target.target, headers=[("Host", target.netloc)])
+    end = h11.EndOfMessage()
+
+    async def worker(left: list[int]) -> None:
+        stream = await trio.open_tcp_stream(target.host, target.effective_port)
+        fd = stream.socket.fileno()
+        conn = h11.Connection(h11.CLIENT)
+        while left[0] > 0:
+            left[0] -= 1
+            os.write(fd, conn.send(request) + conn.send(end))  # type: ignore[operator]
+            while True:
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    await trio.lowlevel.wait_readable(fd)
+                    conn.receive_data(os.read(fd, 65536))
+                elif type(event) is h11.EndOfMessage:
+                    break
+            conn.start_next_cycle()
+        await stream.aclose()
+
+    async def fan_out(n: int) -> None:
+        left = [n]
+        async with trio.open_nursery() as nursery:
+            for _ in range(in_flight):
+                nursery.start_soon(worker, left)
+
+    await fan_out(min(count, 500))
+    with timed() as elapsed:
+        await fan_out(count)
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=5000)
@@ -108,6 +148,7 @@ def main() -> None:
     parser.add_argument("--path", default="/small.txt")
     parser.add_argument("--skip-httpx", action="store_true", help="httpx is slow at this size")
     parser.add_argument("--profile", action="store_true", help="cProfile trio_http, print top")
+    parser.add_argument("--floor", action="store_true", help="add the bare h11-on-Trio floor")
     add_rounds_option(parser)
     args = parser.parse_args()
     count, in_flight = args.requests, args.in_flight
@@ -129,6 +170,10 @@ def main() -> None:
         }
         if not args.skip_httpx:
             runners["httpx on trio"] = functools.partial(trio.run, run_httpx, url, count, in_flight)
+        if args.floor:
+            runners["floor: bare h11 on trio"] = functools.partial(
+                trio.run, run_floor, url, count, in_flight
+            )
         print_rounds(
             f"{count} GETs of {args.path}, {in_flight} in flight, HTTP/1.1, local nginx",
             run_rounds(runners, args.rounds, count),
