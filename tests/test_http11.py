@@ -224,18 +224,36 @@ async def test_idle_connection_closed_by_server_is_detected_before_reuse(
     assert response.text == "ok"
 
 
-async def test_read_timeout_while_waiting_for_head(
-    raw_server: TestServer, autojump_clock: trio.testing.MockClock
+@pytest.mark.parametrize(
+    ("timeouts", "content", "expected"),
+    [
+        pytest.param(Timeouts(5, read=1), None, trio_http.ReadTimeout, id="waiting-for-the-head"),
+        # An in-memory body goes out with the head; the socket takes part of
+        # it, and the rest waits for buffer space that never comes.
+        pytest.param(
+            Timeouts(5, write=1, read=100),
+            b"w" * (1024 * 1024),
+            trio_http.WriteTimeout,
+            id="inline-body-never-read",
+        ),
+    ],
+)
+async def test_phase_timeouts_of_the_head_exchange(
+    raw_server: TestServer,
+    autojump_clock: trio.testing.MockClock,
+    timeouts: Timeouts,
+    content: bytes | None,
+    expected: type[Exception],
 ) -> None:
     async def raw(stream: trio.abc.Stream) -> None:
-        await RawReader(stream).receive_request()
+        await RawReader(stream).receive_head()
         await trio.sleep_forever()
 
     raw_server.raw_handler = raw
-    async with AsyncClient(timeout=Timeouts(5, read=1)) as client:
+    async with AsyncClient(timeout=timeouts) as client:
         start = trio.current_time()
-        with pytest.raises(trio_http.ReadTimeout):
-            await client.get(raw_server.url)
+        with pytest.raises(expected):
+            await client.request("POST" if content else "GET", raw_server.url, content=content)
         assert trio.current_time() - start == pytest.approx(1, abs=0.1)
 
 
@@ -426,3 +444,78 @@ async def test_inline_body_larger_than_the_socket_buffer_arrives_whole(
             response = await client.post(raw_server.url, content=body)
     assert response.text == "ok"
     assert received == [body]
+
+
+# -- a pool used on its own, without the client's housekeeping task --------------
+
+
+def _bare_request(url: str, timeout: Timeouts) -> trio_http.Request:
+    return trio_http.Request("GET", url, extensions={"timeout": timeout})
+
+
+async def test_a_pool_without_housekeeping_still_applies_phase_timeouts(
+    raw_server: TestServer, autojump_clock: trio.testing.MockClock
+) -> None:
+    # Without the watch task the head exchange runs under its own cancel
+    # scope: the same timeouts, the same errors.
+    connections = 0
+
+    async def raw(stream: trio.abc.Stream) -> None:
+        nonlocal connections
+        connections += 1
+        reader = RawReader(stream)
+        if connections == 1:
+            await reader.receive_request()
+            await stream.send_all(OK)
+            await reader.receive_request()
+        else:
+            await reader.receive_head()  # and never the body: buffers fill up
+        await trio.sleep_forever()
+
+    raw_server.raw_handler = raw
+    pool = trio_http.ConnectionPool()
+    try:
+        response = await pool.handle_async_request(_bare_request(raw_server.url, Timeouts(5)))
+        assert await response.aread() == b"ok"
+        start = trio.current_time()
+        with pytest.raises(trio_http.ReadTimeout):
+            await pool.handle_async_request(_bare_request(raw_server.url, Timeouts(5, read=1)))
+        assert trio.current_time() - start == pytest.approx(1, abs=0.1)
+        with pytest.raises(trio_http.WriteTimeout):
+            await pool.handle_async_request(
+                trio_http.Request(
+                    "POST",
+                    raw_server.url,
+                    content=b"w" * (1024 * 1024),
+                    extensions={"timeout": Timeouts(5, write=1, read=100)},
+                )
+            )
+        with pytest.raises(trio_http.TotalTimeout):
+            request = _bare_request(raw_server.url, Timeouts(5))
+            request.extensions["deadline"] = trio.current_time() + 0.5
+            await pool.handle_async_request(request)
+    finally:
+        await pool.aclose()
+
+
+async def test_the_deadline_watch_holds_nothing_after_requests_end(
+    raw_server: TestServer, autojump_clock: trio.testing.MockClock
+) -> None:
+    async def raw(stream: trio.abc.Stream) -> None:
+        reader = RawReader(stream)
+        while True:
+            head = await reader.receive_head()
+            if b"/stall" in head:
+                await trio.sleep_forever()
+            await stream.send_all(OK)
+
+    raw_server.raw_handler = raw
+    async with AsyncClient(timeout=Timeouts(5, read=1)) as client:
+        watch = client._transport._deadlines  # type: ignore[attr-defined]
+        assert (await client.get(raw_server.url)).text == "ok"
+        with pytest.raises(trio_http.ReadTimeout):
+            await client.get(raw_server.url + "/stall")
+        with trio.move_on_after(0.5):
+            await client.get(raw_server.url + "/stall")  # cancelled while waiting
+        assert (await client.get(raw_server.url)).text == "ok"
+        assert len(watch) == 0

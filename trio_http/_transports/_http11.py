@@ -17,9 +17,12 @@ a body closed before its end, bytes after the message, ``Connection:
 close`` — closes the socket without awaiting, so cleanup under cancellation
 can never hang and no connection in an unknown state is reused.
 
-Deadlines: one cancel scope per phase (send head, wait for the head, each
-body receive), at ``min(phase deadline, total deadline)``; which of the two
-expired decides between the phase's timeout and :class:`TotalTimeout`.
+Deadlines: each phase (send the head, wait for the head, each body receive)
+ends at ``min(phase deadline, total deadline)``; which of the two expired
+decides between the phase's timeout and :class:`TotalTimeout`. The head
+exchange registers its deadline with the pool's :class:`DeadlineWatch`,
+which closes the socket when it passes (no cancel scope per request); a
+pool that runs no watch, and every body receive, use a cancel scope.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from .._exceptions import (
 from .._headers import Headers
 from .._models import Response
 from .._streams import AsyncByteStream, BytesContent
+from ._deadlines import DeadlineWatch
 from ._net import IO_ERRORS, close_stream_nowait, phase_deadline, socket_of, timeout_error
 
 if TYPE_CHECKING:
@@ -70,6 +74,23 @@ _END_OF_MESSAGE = h11.EndOfMessage()
 _INF = math.inf
 
 
+def _read_deadline(
+    timeout: TimeoutConfig, total_deadline: float, current: float, at_once: bool
+) -> float | None:
+    """The read phase's deadline, or None to keep ``current``.
+
+    Moving a deadline costs (Trio re-files it; a watch may wake). When the
+    head went out in one write and the write and read timeouts are equal,
+    the move would be by microseconds.
+    """
+    if at_once and timeout.read == timeout.write:
+        return None
+    deadline = phase_deadline(timeout.read, total_deadline)
+    if deadline < current or deadline - current > _DEADLINE_SLACK:
+        return deadline
+    return None
+
+
 class HTTP11Connection:
     """One keep-alive HTTP/1.1 connection to an origin.
 
@@ -78,16 +99,19 @@ class HTTP11Connection:
     """
 
     __slots__ = (
+        "_deadlines",
         "_h11",
         "_last_event",
         "_last_head",
         "_on_release",
         "_stream",
         "closed",
+        "deadline",
         "idle_since",
         "origin",
         "request_count",
         "response_started",
+        "timed_out",
     )
 
     is_multiplexed = False
@@ -98,8 +122,14 @@ class HTTP11Connection:
         stream: trio.abc.Stream,
         origin: tuple[str, str, int],
         on_release: Callable[[HTTP11Connection, bool], None],
+        deadlines: DeadlineWatch | None = None,
     ) -> None:
         self._stream = stream
+        self._deadlines = deadlines
+        # The current phase's deadline while a DeadlineWatch keeps it, and
+        # whether the watch ended the wait.
+        self.deadline = _INF
+        self.timed_out = False
         self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEADER_BYTES)
         self._on_release = on_release
         self.origin = origin
@@ -142,6 +172,15 @@ class HTTP11Connection:
             self.closed = True
             close_stream_nowait(self._stream)
 
+    def expire(self) -> None:
+        """The phase deadline passed (the pool's DeadlineWatch calls this).
+
+        Closing the socket wakes the waiting request, which then reports the
+        phase's timeout; a timed-out connection is never reused anyway.
+        """
+        self.timed_out = True
+        self.close_nowait()
+
     # -- one request ----------------------------------------------------
 
     async def handle_request(self, request: Request, timeout: TimeoutConfig) -> Response:
@@ -174,45 +213,100 @@ class HTTP11Connection:
             if body.body:
                 head += h.send(h11.Data(data=body.body)) or b""
             head += h.send(_END_OF_MESSAGE) or b""
-            # One cancel scope for the whole head exchange: its deadline
-            # moves from the write timeout to the read timeout in between.
-            write_error: WriteError | None = None
-            event: h11.Response | None = None
-            sent = False
-            current = phase_deadline(timeout.write, total_deadline)
-            with trio.CancelScope(deadline=current) as scope:
-                at_once = False
-                try:
-                    at_once = await self._send_head(head)
-                except IO_ERRORS as exc:
-                    # The server may have answered and closed before reading
-                    # all of the request (an early 413, say): look for that.
-                    write_error = WriteError(
-                        f"connection broke while sending the request: {exc!r}",
-                        request=request,
-                    )
-                sent = True
-                # Moving a deadline re-files it in Trio's deadline heap. When
-                # the send returned at once with equal write and read timeouts
-                # the move would be by microseconds: keep the current one.
-                if not at_once or timeout.read != timeout.write:
-                    read_deadline = phase_deadline(timeout.read, total_deadline)
-                    if read_deadline < current or read_deadline - current > _DEADLINE_SLACK:
-                        current = scope.deadline = read_deadline
-                try:
-                    event = await self._read_head(request)
-                except (ReadError, RemoteProtocolError):
-                    if write_error is not None:
-                        raise write_error from None
-                    raise
-            if event is None:
-                if sent:
-                    raise timeout_error(
-                        ReadTimeout, current, total_deadline, "waiting for the response"
-                    )
-                raise timeout_error(WriteTimeout, current, total_deadline, "sending the request")
+            watch = self._deadlines
+            if watch is not None and watch.running:
+                event = await self._exchange_head_watched(
+                    request, head, timeout, total_deadline, watch
+                )
+            else:
+                event = await self._exchange_head_scoped(request, head, timeout, total_deadline)
             return self._build_response(request, event, timeout, total_deadline)
         return await self._exchange_streaming(request, head, timeout, total_deadline)
+
+    async def _exchange_head_watched(
+        self,
+        request: Request,
+        head: bytes,
+        timeout: TimeoutConfig,
+        total_deadline: float,
+        watch: DeadlineWatch,
+    ) -> h11.Response:
+        """Send the head, read the response head; the pool's watch keeps the deadlines.
+
+        No cancel scope per request: when a phase's deadline passes, the watch
+        closes the socket and the wait ends with an I/O error, reported here as
+        that phase's timeout.
+        """
+        self.timed_out = False
+        current = self.deadline = phase_deadline(timeout.write, total_deadline)
+        watch.watch(self)
+        try:
+            at_once, write_error = await self._send_inline(request, head)
+            if self.timed_out:
+                raise timeout_error(WriteTimeout, current, total_deadline, "sending the request")
+            moved = _read_deadline(timeout, total_deadline, current, at_once)
+            if moved is not None:
+                current = self.deadline = moved
+                watch.moved(self)
+            try:
+                return await self._read_head_after(request, write_error)
+            except (ReadError, WriteError, RemoteProtocolError):
+                if self.timed_out:
+                    raise timeout_error(
+                        ReadTimeout, current, total_deadline, "waiting for the response"
+                    ) from None
+                raise
+        finally:
+            watch.unwatch(self)
+
+    async def _exchange_head_scoped(
+        self, request: Request, head: bytes, timeout: TimeoutConfig, total_deadline: float
+    ) -> h11.Response:
+        """The same under one cancel scope, for a pool that runs no watch.
+
+        The scope's deadline moves from the write timeout to the read timeout
+        in between.
+        """
+        event: h11.Response | None = None
+        sent = False
+        current = phase_deadline(timeout.write, total_deadline)
+        with trio.CancelScope(deadline=current) as scope:
+            at_once, write_error = await self._send_inline(request, head)
+            sent = True
+            moved = _read_deadline(timeout, total_deadline, current, at_once)
+            if moved is not None:
+                current = scope.deadline = moved
+            event = await self._read_head_after(request, write_error)
+        if event is None:
+            if sent:
+                raise timeout_error(
+                    ReadTimeout, current, total_deadline, "waiting for the response"
+                )
+            raise timeout_error(WriteTimeout, current, total_deadline, "sending the request")
+        return event
+
+    async def _send_inline(self, request: Request, head: bytes) -> tuple[bool, WriteError | None]:
+        """Send the head; returns (sent in one write, the write's error if it broke).
+
+        A broken pipe is not raised at once: the server may have answered and
+        closed before reading all of the request (an early 413, say).
+        """
+        try:
+            return await self._send_head(head), None
+        except IO_ERRORS as exc:
+            return False, WriteError(
+                f"connection broke while sending the request: {exc!r}", request=request
+            )
+
+    async def _read_head_after(
+        self, request: Request, write_error: WriteError | None
+    ) -> h11.Response:
+        try:
+            return await self._read_head(request)
+        except (ReadError, RemoteProtocolError):
+            if write_error is not None:
+                raise write_error from None
+            raise
 
     def _socket_fd(self) -> int:
         """The plain TCP socket's descriptor for direct I/O, or -1.
@@ -261,6 +355,11 @@ class HTTP11Connection:
             return await self._stream.receive_some(READ_SIZE)
         while True:
             await trio.lowlevel.wait_readable(fd)
+            # Closed while this task was being woken? Then the number may
+            # already belong to another socket: never read it.
+            fd = self._socket_fd()
+            if fd < 0:
+                raise trio.ClosedResourceError("the connection was closed")
             try:
                 return os.read(fd, READ_SIZE)
             except BlockingIOError:

@@ -41,6 +41,7 @@ from .._exceptions import (
     WriteError,
 )
 from ._base import AsyncBaseTransport
+from ._deadlines import DeadlineWatch
 from ._http2_state import HTTP2Settings, RetryableStreamError
 from ._http11 import HTTP11Connection
 from ._net import (
@@ -122,6 +123,8 @@ class ConnectionPool(AsyncBaseTransport):
         self._connecting: dict[Origin, trio.Event] = {}
         self._http1_origins: set[Origin] = set()
         self._nursery: trio.Nursery | None = None
+        # Keeps the HTTP/1.1 phase deadlines while housekeeping runs.
+        self._deadlines = DeadlineWatch()
         self._ssl_context_h2: ssl.SSLContext | None = None
         self._verify = verify
         self._stream_opener = stream_opener or self._open_direct
@@ -404,7 +407,7 @@ class ConnectionPool(AsyncBaseTransport):
                 self._http1_origins.add(origin)
         if use_http2:
             return await self._start_http2(stream, origin)
-        conn = HTTP11Connection(stream, origin, self._on_release)
+        conn = HTTP11Connection(stream, origin, self._on_release, self._deadlines)
         self._connections.add(conn)
         return conn
 
@@ -466,6 +469,7 @@ class ConnectionPool(AsyncBaseTransport):
         connection's reader and writer.
         """
         async with trio.open_nursery() as nursery:
+            await nursery.start(self._deadlines.run)
             self._nursery = nursery
             task_status.started()
             try:
