@@ -281,13 +281,13 @@ class Headers(MutableMapping[str, str]):
             self._index = index
         return index
 
-    def _scan(self, lower: str) -> bool | None:
-        """Whether ``lower`` is present, by a linear scan; ``None`` if too long to scan."""
+    def _scan(self, lower: str) -> list[str] | None:
+        """The values of ``lower`` found by a linear scan; ``None`` if too long to scan."""
         entries = self._entries
         if entries is not None:
             if len(entries) > _SCAN_MAX:
                 return None
-            return lower in [entry[3] for entry in entries]
+            return [entry[4] for entry in entries if entry[3] == lower]
         raw = self._raw
         assert raw is not None  # one of the two forms always exists
         if len(raw) > _SCAN_MAX:
@@ -295,11 +295,13 @@ class Headers(MutableMapping[str, str]):
         try:
             target = lower.encode("latin-1")
         except UnicodeEncodeError:
-            return False  # names on the wire are bytes: no such name can be there
-        for raw_name, _ in raw:
-            if len(raw_name) == len(target) and raw_name.lower() == target:
-                return True
-        return False
+            return []  # names on the wire are bytes: no such name can be there
+        size = len(target)
+        return [
+            _decode_value(value)
+            for name, value in raw
+            if len(name) == size and name.lower() == target
+        ]
 
     def _extend_new(self, entries: list[_Entry]) -> None:
         """Append validated entries whose names are not present yet.
@@ -378,12 +380,12 @@ class Headers(MutableMapping[str, str]):
         if type(name) is not str:
             return isinstance(name, str) and name.lower() in self._get_index()
         if self._index is None:
-            # A few lookups on a small header list (each request's framing
-            # checks, each response's Set-Cookie check) cost less as a scan
+            # A few lookups on a small header list (each response's
+            # Set-Cookie and Content-Encoding checks) cost less as a scan
             # than as an index that nothing else would read.
             found = self._scan(name.lower())
             if found is not None:
-                return found
+                return bool(found)
         return name.lower() in self._get_index()
 
     @overload
@@ -395,10 +397,10 @@ class Headers(MutableMapping[str, str]):
     def get(self, name: str, default: object = None, /) -> object:
         """The joined values of ``name``, or ``default`` when absent."""
         lower = name.lower()
-        if self._index is None and self._scan(lower) is False:
-            return default
-        values = self._get_index().get(lower)
+        values = self._scan(lower) if self._index is None else None
         if values is None:
+            values = self._get_index().get(lower)
+        if not values:
             return default
         return values[0] if len(values) == 1 else ", ".join(values)
 

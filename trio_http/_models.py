@@ -472,8 +472,9 @@ class Response:
     async def aread(self) -> bytes:
         """Read the whole (decoded) body into memory and close the stream.
 
-        A checkpoint. Cancellation closes the stream (the connection is not
-        reused) and leaves ``content`` unread.
+        A checkpoint, unless the whole body is in memory already (read
+        before, or arrived with the head). Cancellation closes the stream (the
+        connection is not reused) and leaves ``content`` unread.
         """
         if self._content is not None:
             return self._content
@@ -490,16 +491,19 @@ class Response:
         take_ready = getattr(stream, "take_ready", None)
         ready = take_ready() if take_ready is not None else None
         chunks: list[bytes] = []
+
+        def take(raw: bytes) -> None:
+            self.num_bytes_downloaded += len(raw)
+            chunks.append(decoder.decode(raw) if decoder is not None else raw)
+
         try:
             if ready is not None:
                 # The body came with its head: no async iteration needed.
                 for raw in ready:
-                    self.num_bytes_downloaded += len(raw)
-                    chunks.append(decoder.decode(raw) if decoder is not None else raw)
+                    take(raw)
             else:
                 async for raw in stream:
-                    self.num_bytes_downloaded += len(raw)
-                    chunks.append(decoder.decode(raw) if decoder is not None else raw)
+                    take(raw)
             if decoder is not None:
                 chunks.append(decoder.flush())
         except BaseException:

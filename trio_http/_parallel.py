@@ -512,10 +512,7 @@ class AsyncParallel(Generic[T]):
                 request, send_options = _request_from_item(client, item)
             hosts = self._hosts
             if hosts is None and self._handler is None:
-                if send_options:
-                    value = await client.send(request, **send_options)
-                else:
-                    value = await client.send(request)
+                value = await client.send(request, **send_options)
             elif hosts is None:
                 value = await self._exchange(request, send_options)
             else:

@@ -653,10 +653,9 @@ def _mount_pattern(prefix: str) -> str:
     scheme, sep, rest = prefix.partition("://")
     if not sep or not scheme:
         raise InvalidSchema(f"a mount prefix must start with 'scheme://', got {prefix!r}")
-    authority, slash, path = rest.partition("/")
+    authority, _, path = rest.partition("/")
     if path:
         raise NotImplementedError(
             f"mount prefix {prefix!r} has a path; trio_http routes on scheme, host and port only"
         )
-    del slash
     return f"{scheme.lower()}://{authority}"
