@@ -16,12 +16,18 @@ from typing import Any
 
 import pytest
 import trio
+import trio.testing
 import trustme
 from conftest import make_server_ssl_context
 from server import TestServer
 
 from trio_http import ConnectError, SSLError
-from trio_http._transports._net import create_ssl_context, negotiated_protocol, open_stream
+from trio_http._transports._net import (
+    Receiver,
+    create_ssl_context,
+    negotiated_protocol,
+    open_stream,
+)
 
 Handler = Callable[[Any], Awaitable[None]]
 
@@ -383,3 +389,189 @@ async def test_missing_unix_socket_is_a_connect_error() -> None:
             await open_stream(
                 "localhost", 80, ssl_context=None, uds=os.path.join(directory, "missing.sock")
             )
+
+
+# -- Receiver: every TLS record at hand per call --------------------------------
+
+PATTERN = bytes(range(256)) * 4096  # 1 MiB, 64 TLS records
+
+
+async def receive_all(receiver: Receiver) -> tuple[bytes, list[int], BaseException | None]:
+    """Read to the end (or an error); the bytes, each call's size, and the error."""
+    data, sizes = bytearray(), []
+    try:
+        while chunk := await receiver.receive():
+            data += chunk
+            sizes.append(len(chunk))
+    except trio.BrokenResourceError as exc:
+        return bytes(data), sizes, exc
+    return bytes(data), sizes, None
+
+
+@asynccontextmanager
+async def tls_receiver(
+    handler: Handler, server_cert: trustme.LeafCert, ca_bundle: str, max_bytes: int
+) -> AsyncIterator[Receiver]:
+    async with serving(handler, make_server_ssl_context(server_cert)) as (port, _):
+        context = create_ssl_context(ca_bundle)
+        stream = await open_stream(
+            "127.0.0.1", port, ssl_context=context, server_hostname="localhost"
+        )
+        try:
+            yield Receiver(stream, max_bytes)
+        finally:
+            await stream.aclose()
+
+
+async def send_pattern_then_wait(stream: trio.SSLStream[Any]) -> None:
+    await stream.send_all(PATTERN)
+    await stream.aclose()  # close_notify: a clean end
+
+
+async def test_receiver_takes_many_records_per_call_and_loses_nothing(
+    server_cert: trustme.LeafCert, ca_bundle: str
+) -> None:
+    async with tls_receiver(send_pattern_then_wait, server_cert, ca_bundle, 256 * 1024) as rx:
+        assert rx.drains_tls, "the installed Trio lacks the SSLStream members Receiver uses"
+        await trio.sleep(0.2)  # let the whole megabyte reach our socket
+        data, sizes, error = await receive_all(rx)
+    assert error is None
+    assert data == PATTERN
+    assert max(sizes) == 256 * 1024  # 16 records in one call, not one
+    assert len(sizes) <= 8
+
+
+async def test_receiver_never_returns_more_than_max_bytes(
+    server_cert: trustme.LeafCert, ca_bundle: str
+) -> None:
+    async with tls_receiver(send_pattern_then_wait, server_cert, ca_bundle, 20_000) as rx:
+        await trio.sleep(0.2)
+        data, sizes, error = await receive_all(rx)
+    assert error is None and data == PATTERN
+    assert max(sizes) == 20_000
+
+
+async def test_receiver_ends_cleanly_at_eof_without_close_notify(
+    server_cert: trustme.LeafCert, ca_bundle: str
+) -> None:
+    async def send_then_drop(stream: trio.SSLStream[Any]) -> None:
+        await stream.send_all(PATTERN[:100_000])
+        stream.transport_stream.socket.close()  # no close_notify
+
+    async with tls_receiver(send_then_drop, server_cert, ca_bundle, 256 * 1024) as rx:
+        await trio.sleep(0.2)
+        data, _, error = await receive_all(rx)
+    # https_compatible: a missing close_notify reads as the end (HTTP frames
+    # its own messages, so truncation is caught above this layer).
+    assert error is None and data == PATTERN[:100_000]
+
+
+async def test_receiver_hands_out_good_records_before_a_broken_one(
+    server_cert: trustme.LeafCert, ca_bundle: str
+) -> None:
+    async def send_then_garbage(stream: trio.SSLStream[Any]) -> None:
+        await stream.send_all(PATTERN[:50_000])
+        # An application-data record that cannot decrypt.
+        await stream.transport_stream.send_all(b"\x17\x03\x03\x00\x20" + b"\x00" * 32)
+        await trio.sleep(1)
+
+    async with tls_receiver(send_then_garbage, server_cert, ca_bundle, 256 * 1024) as rx:
+        await trio.sleep(0.2)  # records and garbage arrive together
+        data, _, error = await receive_all(rx)
+    assert data == PATTERN[:50_000]
+    assert isinstance(error, trio.BrokenResourceError)
+    assert isinstance(error.__cause__, ssl.SSLError)
+
+
+async def test_receiver_reports_a_reset_connection_as_broken(
+    server_cert: trustme.LeafCert, ca_bundle: str
+) -> None:
+    async def send_then_reset(stream: trio.SSLStream[Any]) -> None:
+        await stream.send_all(PATTERN[:50_000])
+        sock = stream.transport_stream.socket
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.close()  # linger 0: RST instead of FIN
+
+    async with tls_receiver(send_then_reset, server_cert, ca_bundle, 256 * 1024) as rx:
+        await trio.sleep(0.2)
+        data, _, error = await receive_all(rx)
+    assert PATTERN.startswith(data)
+    assert isinstance(error, trio.BrokenResourceError)
+
+
+async def test_receiver_on_a_plain_stream_is_receive_some() -> None:
+    async def send_pattern(stream: trio.SocketStream) -> None:
+        await stream.send_all(PATTERN[:300_000])
+
+    async with serving(send_pattern) as (port, _):
+        stream = await open_stream("127.0.0.1", port, ssl_context=None)
+        async with stream:
+            rx = Receiver(stream, 64 * 1024)
+            assert not rx.drains_tls
+            data, sizes, error = await receive_all(rx)
+    assert error is None and data == PATTERN[:300_000]
+    assert max(sizes) <= 64 * 1024
+
+
+async def test_has_ready_sees_decrypted_bytes_and_a_readable_socket(
+    server_cert: trustme.LeafCert, ca_bundle: str
+) -> None:
+    async def send_then_hold(stream: trio.SSLStream[Any]) -> None:
+        await stream.send_all(PATTERN[:5000])
+        await trio.sleep(5)
+
+    async with tls_receiver(send_then_hold, server_cert, ca_bundle, 1000) as rx:
+        await trio.sleep(0.2)
+        assert rx.has_ready()  # the socket holds the record
+        assert await rx.receive() == PATTERN[:1000]
+        assert rx.has_ready()  # the rest of the record waits, decrypted
+        received = 1000
+        while received < 5000:
+            received += len(await rx.receive())
+        assert not rx.has_ready()  # nothing more until the server sends
+
+
+async def test_a_reset_seen_while_reading_ahead_is_raised_next(
+    server_cert: trustme.LeafCert, ca_bundle: str
+) -> None:
+    reset = trio.Event()
+
+    async def reset_when_asked(stream: trio.SSLStream[Any]) -> None:
+        await stream.send_all(b"x")
+        await reset.wait()
+        sock = stream.transport_stream.socket
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.close()
+
+    async with tls_receiver(reset_when_asked, server_cert, ca_bundle, 1000) as rx:
+        assert await rx.receive() == b"x"
+        reset.set()
+        await trio.sleep(0.2)
+        # What a read ahead meets when the reset lands between two records.
+        assert rx._read_socket_nowait() == b""
+        with pytest.raises(trio.BrokenResourceError, match="socket error"):
+            await rx.receive()
+
+
+async def test_receiver_over_tls_without_a_socket_drains_its_buffer_only(
+    server_cert: trustme.LeafCert, client_ssl_context: ssl.SSLContext
+) -> None:
+    # TLS inside a proxy's TLS tunnel: the transport is not a socket.
+    client_transport, server_transport = trio.testing.memory_stream_pair()
+    client = trio.SSLStream(client_transport, client_ssl_context, server_hostname="localhost")
+    server = trio.SSLStream(
+        server_transport, make_server_ssl_context(server_cert), server_side=True
+    )
+
+    async def serve() -> None:
+        await server.send_all(PATTERN[:200_000])
+        await server.aclose()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(serve)
+        rx = Receiver(client, 256 * 1024)
+        assert rx.drains_tls
+        assert rx._read_socket_nowait() == b""
+        assert not rx.has_ready()  # no socket to poll
+        data, _, error = await receive_all(rx)
+    assert error is None and data == PATTERN[:200_000]

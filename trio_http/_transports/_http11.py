@@ -52,7 +52,14 @@ from .._headers import Headers
 from .._models import Response
 from .._streams import AsyncByteStream, BytesContent
 from ._deadlines import DeadlineWatch
-from ._net import IO_ERRORS, close_stream_nowait, phase_deadline, socket_of, timeout_error
+from ._net import (
+    IO_ERRORS,
+    Receiver,
+    close_stream_nowait,
+    phase_deadline,
+    socket_of,
+    timeout_error,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -104,6 +111,7 @@ class HTTP11Connection:
         "_last_event",
         "_last_head",
         "_on_release",
+        "_receive_some",
         "_stream",
         "closed",
         "deadline",
@@ -125,6 +133,8 @@ class HTTP11Connection:
         deadlines: DeadlineWatch | None = None,
     ) -> None:
         self._stream = stream
+        # Reads over TLS take every record at hand, not one per call.
+        self._receive_some = Receiver(stream, READ_SIZE).receive
         self._deadlines = deadlines
         # The current phase's deadline while a DeadlineWatch keeps it, and
         # whether the watch ended the wait.
@@ -352,7 +362,7 @@ class HTTP11Connection:
         """
         fd = self._socket_fd()
         if fd < 0:
-            return await self._stream.receive_some(READ_SIZE)
+            return await self._receive_some()
         while True:
             await trio.lowlevel.wait_readable(fd)
             # Closed while this task was being woken? Then the number may
@@ -567,10 +577,10 @@ class HTTP11Connection:
                 data = None
                 try:
                     if deadline == _INF:
-                        data = await self._stream.receive_some(READ_SIZE)
+                        data = await self._receive_some()
                     else:
                         with trio.CancelScope(deadline=deadline):
-                            data = await self._stream.receive_some(READ_SIZE)
+                            data = await self._receive_some()
                 except IO_ERRORS as exc:
                     raise _read_error(exc, "reading the response body", request) from exc
                 if data is None:

@@ -25,7 +25,6 @@ write timeout, when the peer's window is zero.
 from __future__ import annotations
 
 import math
-import select
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +66,7 @@ from ._http2_state import (
     sendable_bytes,
     split_for_goaway,
 )
-from ._net import IO_ERRORS, close_stream_nowait, phase_deadline, socket_of, timeout_error
+from ._net import IO_ERRORS, Receiver, close_stream_nowait, phase_deadline, timeout_error
 
 if TYPE_CHECKING:
     from .._config import Timeouts as TimeoutConfig
@@ -270,9 +269,9 @@ class HTTP2Connection:
         self._ping_sent_at: float | None = None
         self._nursery_scope: trio.CancelScope | None = None
         # Streams with new DATA whose reader has not been woken yet (see
-        # _reader), and the socket to poll before deciding to wake them.
+        # _reader), and what the reader receives with.
         self._deferred_wakes: list[_Stream] = []
-        self._socket = socket_of(stream)
+        self._receiver = Receiver(stream, READ_SIZE)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{self.slots.active} streams"
@@ -414,7 +413,8 @@ class HTTP2Connection:
 
     async def _reader(self) -> None:
         h = self._h2
-        receive_some = self._stream.receive_some
+        receiver = self._receiver
+        receive = receiver.receive
         handlers = self._handlers()
         self._kick()  # the preface
         while True:
@@ -423,10 +423,14 @@ class HTTP2Connection:
             scope = self._reader_scope = trio.CancelScope(deadline=self._reader_deadline())
             with scope:
                 while True:
-                    if self._deferred_wakes and not self._more_data_ready():
+                    # A download arrives in many reads; waking the reading
+                    # task for each costs a task switch, so wake-ups wait
+                    # while more bytes are ready, and happen before the
+                    # reader could block.
+                    if self._deferred_wakes and not receiver.has_ready():
                         self._flush_wakes()
                     try:
-                        data = await receive_some(READ_SIZE)
+                        data = await receive()
                     except IO_ERRORS as exc:
                         self._error = self._error or ReadError(
                             f"the HTTP/2 connection broke while reading: {exc!r}"
@@ -460,23 +464,6 @@ class HTTP2Connection:
             self._reader_scope = None
             if not self._on_reader_timeout():
                 return
-
-    def _more_data_ready(self) -> bool:
-        """Whether the next read will return at once (bytes already waiting).
-
-        A download arrives one 16 KiB TLS record per read; waking the reading
-        task for each costs a task switch, so wake-ups wait while more bytes
-        are ready and happen before the reader could block. One
-        non-blocking ``select`` per record decides.
-        """
-        sock = self._socket
-        if sock is None:
-            return False
-        try:
-            readable, _, _ = select.select([sock], [], [], 0)
-        except (OSError, ValueError):
-            return False
-        return bool(readable)
 
     def _flush_wakes(self) -> None:
         deferred, self._deferred_wakes = self._deferred_wakes, []

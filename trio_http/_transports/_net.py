@@ -3,23 +3,27 @@
 SSL contexts are expensive to build (loading certifi's bundle takes tens of
 milliseconds), so each distinct configuration is built once per process and
 cached; a context is never mutated after it is handed out.
+
+Reading is done through :class:`Receiver`, which takes every TLS record
+already at hand per wake-up instead of one record per call.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import select
 import ssl
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Union, final
 
 import trio
 
 from .._exceptions import ConnectError, SSLError, Timeout, TotalTimeout
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Awaitable, Callable, Sequence
 
-__all__ = ["CertTypes", "VerifyTypes", "create_ssl_context", "open_stream"]
+__all__ = ["CertTypes", "Receiver", "VerifyTypes", "create_ssl_context", "open_stream"]
 
 VerifyTypes = Union[bool, str, "os.PathLike[str]", ssl.SSLContext]
 CertTypes = Union[str, tuple[str, str], tuple[str, str, str], None]  # noqa: UP007
@@ -189,6 +193,158 @@ def socket_of(stream: trio.abc.Stream) -> Any:
         if inner is None:
             return None
     return inner.socket
+
+
+@final
+class Receiver:
+    """Receives from a stream, taking every TLS record already at hand at once.
+
+    ``trio.SSLStream.receive_some`` decrypts one TLS record (16 KiB at most)
+    per call, and a call that did not wait for the socket still ends with a
+    trip through the scheduler: a 256 MiB download makes 16,384 of them. So
+    :attr:`receive` makes one awaited ``receive_some``, then goes on without
+    awaiting: it decrypts the records already in the TLS buffer, and moves
+    what the socket holds into that buffer with non-blocking reads, until it
+    has ``max_bytes`` of plaintext or nothing more is ready. On a plain
+    stream it is ``receive_some(max_bytes)``, which reads everything ready
+    already.
+
+    This reads two private attributes of ``trio.SSLStream``: its
+    ``ssl.SSLObject`` and the ``ssl.MemoryBIO`` feeding it. Both are checked
+    by type, and a stream without them is read one record per call as
+    before (``tests/test_net.py`` fails when the installed Trio lacks them,
+    so the fast path cannot be lost silently).
+
+    Only one task may receive at a time, as with any Trio stream.
+
+    Args:
+        stream: the connection's stream.
+        max_bytes: the most plaintext one :attr:`receive` returns.
+    """
+
+    __slots__ = (
+        "_error",
+        "_incoming",
+        "_max_bytes",
+        "_socket",
+        "_ssl_object",
+        "_stream",
+        "receive",
+    )
+
+    #: ``await receive()``: up to ``max_bytes`` of what the peer sent, ``b""``
+    #: at the end. A checkpoint; raises what the stream's ``receive_some``
+    #: raises. On a plain stream it is ``receive_some`` itself.
+    receive: Callable[[], Awaitable[bytes | bytearray]]
+
+    def __init__(self, stream: trio.abc.Stream, max_bytes: int) -> None:
+        self._stream = stream
+        self._max_bytes = max_bytes
+        # What broke while decrypting ahead; raised by the next receive(),
+        # after the plaintext that came before it was handed out.
+        self._error: BaseException | None = None
+        self._ssl_object: ssl.SSLObject | None = None
+        self._incoming: ssl.MemoryBIO | None = None
+        self._socket: Any = None
+        if isinstance(stream, trio.SSLStream):
+            ssl_object = getattr(stream, "_ssl_object", None)
+            incoming = getattr(stream, "_incoming", None)
+            if isinstance(ssl_object, ssl.SSLObject) and isinstance(incoming, ssl.MemoryBIO):
+                self._ssl_object = ssl_object
+                self._incoming = incoming
+                transport = stream.transport_stream
+                if isinstance(transport, trio.SocketStream):
+                    # TLS over a proxy's TLS tunnel only drains its buffer.
+                    self._socket = transport.socket
+        if self._ssl_object is None:
+            self.receive = functools.partial(stream.receive_some, max_bytes)
+        else:
+            self.receive = self._receive_tls
+
+    @property
+    def drains_tls(self) -> bool:
+        """True when :attr:`receive` takes several TLS records per call."""
+        return self._ssl_object is not None
+
+    async def _receive_tls(self) -> bytes | bytearray:
+        error = self._error
+        if error is not None:
+            self._error = None
+            await trio.lowlevel.checkpoint()
+            raise error
+        data = await self._stream.receive_some(self._max_bytes)
+        if not data:
+            return data
+        return self._decrypt_ready(data)
+
+    def _decrypt_ready(self, first: bytes | bytearray) -> bytes | bytearray:
+        assert self._ssl_object is not None and self._incoming is not None
+        read, feed = self._ssl_object.read, self._incoming.write
+        limit = self._max_bytes
+        size = len(first)
+        parts: list[bytes | bytearray] | None = None
+        while size < limit:
+            try:
+                more = read(limit - size)
+            except ssl.SSLWantReadError:
+                ciphertext = self._read_socket_nowait()
+                if not ciphertext:
+                    break
+                feed(ciphertext)
+                continue
+            except ssl.SSLError as exc:
+                # Trio's rule (https_compatible=True): EOF without
+                # close_notify is an EOF; anything else breaks the stream.
+                if not isinstance(exc, ssl.SSLEOFError):
+                    self._error = trio.BrokenResourceError(f"TLS error: {exc}")
+                    self._error.__cause__ = exc
+                break  # an EOF is seen again by the next receive_some
+            if not more:
+                break  # close_notify: the next receive_some returns b""
+            if parts is None:
+                parts = [first]
+            parts.append(more)
+            size += len(more)
+        return first if parts is None else b"".join(parts)
+
+    def _read_socket_nowait(self) -> bytes:
+        """What the socket holds now, without waiting; b"" when nothing is ready.
+
+        An EOF reads as nothing: the socket reports it again to the next
+        awaited read, which handles it the way Trio does.
+        """
+        sock = self._socket
+        if sock is None:
+            return b""
+        fd = sock.fileno()  # afresh: a closed socket answers -1
+        if fd < 0:
+            return b""
+        try:
+            return os.read(fd, self._max_bytes)
+        except BlockingIOError:
+            return b""
+        except OSError as exc:
+            self._error = trio.BrokenResourceError(f"socket error: {exc}")
+            self._error.__cause__ = exc
+            return b""
+
+    def has_ready(self) -> bool:
+        """Whether the next :attr:`receive` will return at once (no waiting).
+
+        A hint, never a promise: plaintext decrypted ahead, or a readable
+        socket, count; ciphertext short of a whole record does not.
+        """
+        ssl_object = self._ssl_object
+        if ssl_object is not None and ssl_object.pending():
+            return True
+        sock = socket_of(self._stream)
+        if sock is None:
+            return False
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return bool(readable)
 
 
 def phase_deadline(timeout: float | None, total_deadline: float) -> float:
