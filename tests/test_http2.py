@@ -455,6 +455,42 @@ async def test_continuation_flood_ends_the_connection(h2_server: H2Server) -> No
         assert (await client.get(h2_server.url + "/ok")).status_code == 200
 
 
+async def test_an_overlong_frame_ends_the_connection_from_its_header(h2_server: H2Server) -> None:
+    @h2_server.route("/overlong")
+    async def overlong(exchange: H2Exchange) -> None:
+        await exchange.respond(200)
+        # A DATA frame header announcing 1 MiB (we allow 64 KiB), then silence:
+        # the client must not wait for the megabyte.
+        length = 1024 * 1024
+        await exchange.send_raw(
+            length.to_bytes(3, "big") + b"\x00\x00" + exchange.stream_id.to_bytes(4, "big")
+        )
+        await trio.sleep(30)
+
+    async with h2c_client(timeout=10) as client:
+        with trio.fail_after(5):
+            with pytest.raises(trio_http.RemoteProtocolError, match="overlong frame"):
+                async with client.stream("GET", h2_server.url + "/overlong") as response:
+                    await response.aread()
+        assert (await client.get(h2_server.url + "/ok")).status_code == 200
+
+
+async def test_large_body_arrives_whole_over_many_frames_and_reads(h2_server: H2Server) -> None:
+    body = bytes(range(256)) * 4096 * 3  # 3 MiB, in DATA frames of 16 KiB
+
+    @h2_server.route("/large")
+    async def large(exchange: H2Exchange) -> None:
+        await exchange.respond(200, [("content-length", str(len(body)))])
+        for start in range(0, len(body), 100_000):
+            await exchange.send(body[start : start + 100_000])
+        await exchange.send(b"", end=True)
+
+    async with h2c_client() as client:
+        response = await client.get(h2_server.url + "/large")
+        assert response.content == body
+        await sibling_and_follow_up_work(client, h2_server)
+
+
 async def test_trailers_are_exposed_after_the_body(h2_server: H2Server) -> None:
     @h2_server.route("/trailers")
     async def trailers(exchange: H2Exchange) -> None:

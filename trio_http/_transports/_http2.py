@@ -1,8 +1,10 @@
 """One HTTP/2 connection over h2: a reader task, a writer task, isolated streams.
 
 How this works. :meth:`HTTP2Connection.run` runs in the client's nursery
-for the life of the connection. Its reader receives large reads, feeds them
-to h2 and routes every event to the stream it concerns (a small per-stream
+for the life of the connection. Its reader receives large reads (every TLS
+record at hand, see :class:`~._net.Receiver`), feeds them to h2 (through
+:class:`~._http2_engine.H2Engine`, which splits frames itself and takes
+DATA in a few steps) and routes every event to the stream it concerns (a small per-stream
 buffer plus a wake-up), answering PINGs and SETTINGS as it goes. Its writer
 is the only task that writes to the socket: request tasks queue frames in h2
 (no await) and wake it; it sends everything queued in one ``send_all`` per
@@ -28,14 +30,11 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import h2.config
-import h2.connection
 import h2.errors
 import h2.events
 import h2.exceptions
 import h2.settings
 import hpack
-import hyperframe.frame
 import trio
 
 from .._config import READ_SIZE
@@ -53,6 +52,7 @@ from .._exceptions import (
 from .._headers import Headers
 from .._models import Response
 from .._streams import AsyncByteStream, BytesContent
+from ._http2_engine import DataChunk, H2Engine
 from ._http2_state import (
     MAX_STREAM_ID,
     HTTP2Settings,
@@ -87,72 +87,6 @@ _CANCEL = h2.errors.ErrorCodes.CANCEL
 _REFUSED = h2.errors.ErrorCodes.REFUSED_STREAM
 
 
-class _QuietDataFrame(hyperframe.frame.DataFrame):
-    """A DATA frame whose repr is cheap.
-
-    h2 formats ``repr(frame)`` for its trace log on every received frame,
-    whether or not anything logs it, and a DATA frame's repr hex-encodes its
-    whole payload: a tenth of the CPU of a large download.
-    """
-
-    def __repr__(self) -> str:
-        return f"DataFrame(stream_id={self.stream_id}, length={len(self.data)})"
-
-
-class _H2Connection(h2.connection.H2Connection):
-    """h2's connection with O(1) counting of our open streams.
-
-    h2 counts open streams by walking every stream it knows on each new
-    stream (and garbage-collects closed ones as it walks). We count them
-    ourselves (:class:`StreamSlots`) and drop closed streams as they end, so
-    its check sees our number instead of a walk.
-    """
-
-    outbound_open = 0
-
-    def __init__(self, config: h2.config.H2Configuration) -> None:
-        super().__init__(config=config)
-        self._frame_dispatch_table[_QuietDataFrame] = self._receive_data_frame
-
-    def _receive_frame(self, frame: Any) -> Any:
-        if type(frame) is hyperframe.frame.DataFrame:
-            frame.__class__ = _QuietDataFrame
-        return super()._receive_frame(frame)
-
-    @property
-    def open_outbound_streams(self) -> int:
-        return self.outbound_open
-
-    def forget_stream(self, stream_id: int) -> None:
-        stream = self.streams.pop(stream_id, None)
-        if stream is not None:
-            # h2 answers late frames on forgotten streams from this record.
-            self._closed_streams[stream_id] = stream.closed_by
-
-    @property
-    def has_output(self) -> bool:
-        return bool(self._data_to_send)
-
-    def reopen_after_goaway(self) -> None:
-        # h2 treats the connection as closed once GOAWAY arrives, but RFC 9113
-        # §6.8 lets streams at or below the last id finish: keep reading them.
-        self.state_machine.state = h2.connection.ConnectionState.CLIENT_OPEN
-
-
-_CONFIG = h2.config.H2Configuration(
-    client_side=True,
-    header_encoding=None,
-    # Outbound headers were validated by Headers and lowercased here.
-    validate_outbound_headers=False,
-    normalize_outbound_headers=False,
-    split_outbound_cookies=False,
-    # Received header blocks are checked by check_response_fields and
-    # check_trailer_fields in one pass each (h2 chains eight generators per
-    # field), and a malformed one fails its stream only, as RFC 9113 §8.1.1
-    # asks. Joining split Cookie fields concerns requests, not responses.
-    validate_inbound_headers=False,
-    normalize_inbound_headers=False,
-)
 _PROTOCOL_ERROR = h2.errors.ErrorCodes.PROTOCOL_ERROR
 
 
@@ -249,7 +183,7 @@ class HTTP2Connection:
         self._keepalive_expiry = keepalive_expiry
         self._on_draining: Callable[[HTTP2Connection], None] | None = on_draining
         self._on_closed: Callable[[HTTP2Connection], None] | None = on_closed
-        self._h2 = _H2Connection(config=_CONFIG)
+        self._h2 = H2Engine()
         self._h2.max_inbound_frame_size = 64 * 1024
         self._streams: dict[int, _Stream] = {}
         self._window_waiters: set[_Stream] = set()
@@ -499,9 +433,10 @@ class HTTP2Connection:
         if scope is not None and self._ping_sent_at is None:
             scope.deadline = self._reader_deadline()
 
-    def _handlers(self) -> dict[type[h2.events.Event], Callable[[Any], None]]:
+    def _handlers(self) -> dict[type[Any], Callable[[Any], None]]:
         return {
             h2.events.ResponseReceived: self._on_response,
+            DataChunk: self._on_data,
             h2.events.DataReceived: self._on_data,
             h2.events.StreamEnded: self._on_end,
             h2.events.TrailersReceived: self._on_trailers,
@@ -538,7 +473,7 @@ class HTTP2Connection:
         self._kick()
         stream.wake()
 
-    def _on_data(self, event: h2.events.DataReceived) -> None:
+    def _on_data(self, event: DataChunk | h2.events.DataReceived) -> None:
         stream_id: int = event.stream_id
         stream = self._streams.get(stream_id)
         length: int = event.flow_controlled_length
