@@ -53,7 +53,10 @@ INITIAL_MAX_CONCURRENT_STREAMS = 100
 # Client stream ids are odd and below 2**31 (RFC 9113 §5.1.1); stop opening
 # streams a little before the end and move to a new connection.
 MAX_STREAM_ID = 2**31 - 1 - 1024
-RECEIVE_TAKE_MAX = 1024 * 1024  # bytes joined into one chunk handed to the reader
+# Bytes joined into one chunk handed to the reader. Small DATA chunks are
+# joined up to this; a chunk of one whole read (up to 256 KiB) is handed on
+# as it is rather than copied again into a bigger one.
+RECEIVE_TAKE_MAX = 256 * 1024
 
 
 class RetryableStreamError(RemoteProtocolError):
