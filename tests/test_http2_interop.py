@@ -29,6 +29,24 @@ async def test_nginx_serves_many_concurrent_requests_on_one_connection(nginx: Ng
         assert gzipped.text.startswith("line 0:")
 
 
+async def test_nginx_interleaves_large_bodies_on_one_connection_intact(nginx: Nginx) -> None:
+    # Several big streams at once: nginx interleaves their DATA frames, and
+    # each body must come out whole and in order.
+    async with AsyncClient(http2=True, verify=str(nginx.ca_bundle)) as client:
+        bodies: list[bytes] = []
+
+        async def fetch() -> None:
+            async with client.stream("GET", nginx.https_url + "/1m.bin") as response:
+                chunks = [chunk async for chunk in response.aiter_raw()]
+            bodies.append(b"".join(chunks))
+
+        async with trio.open_nursery() as nursery:
+            for _ in range(8):
+                nursery.start_soon(fetch)
+        assert bodies == [ONE_MIB] * 8
+        assert nginx.established_connections(nginx.https_port) == 1
+
+
 async def test_hypercorn_over_tls_with_alpn(hypercorn_h2: RunningServer) -> None:  # noqa: F811
     async with AsyncClient(http2=True, verify=hypercorn_h2.ca_bundle) as client:
         version = await client.get(hypercorn_h2.url + "/version")

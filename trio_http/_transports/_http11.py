@@ -6,10 +6,11 @@ response head arrives, skipping 1xx interim responses. Over plain TCP on
 POSIX the head goes out with one non-blocking write on the descriptor and
 the response head is read after waiting for readability, which saves two
 trips through Trio's scheduler per request; whatever the socket does not
-take at once, and everything over TLS, goes through the Trio stream. A streamed or large
-body is uploaded by a child task while this task already waits for the
-response, so a server that answers early (413, 401, ...) is heard at once
-and the upload stops. The response body is read lazily by :class:`H11Body`.
+take at once, and everything over TLS, goes through the Trio stream; reads
+over TLS take every record at hand (:class:`~._net.Receiver`). A streamed
+or large body is uploaded by a child task while this task already waits
+for the response, so a server that answers early (413, 401, ...) is heard
+at once and the upload stops. The response body is read lazily by :class:`H11Body`.
 
 When the body ends cleanly and both sides of h11 are ``DONE``, the
 connection goes back to the pool. Anything else — an error, a cancellation,

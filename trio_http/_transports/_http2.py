@@ -4,13 +4,13 @@ How this works. :meth:`HTTP2Connection.run` runs in the client's nursery
 for the life of the connection. Its reader receives large reads (every TLS
 record at hand, see :class:`~._net.Receiver`), feeds them to h2 (through
 :class:`~._http2_engine.H2Engine`, which splits frames itself and takes
-DATA in a few steps) and routes every event to the stream it concerns (a small per-stream
-buffer plus a wake-up), answering PINGs and SETTINGS as it goes. Its writer
-is the only task that writes to the socket: request tasks queue frames in h2
-(no await) and wake it; it sends everything queued in one ``send_all`` per
-wake-up. So a cancelled request can never tear a frame in half, sends are
-batched across streams, and the reader never blocks on a write (no deadlock
-with a peer that is itself blocked writing to us).
+DATA in a few steps) and routes every event to the stream it concerns (a
+small per-stream buffer plus a wake-up), answering PINGs and SETTINGS as it
+goes. Its writer is the only task that writes to the socket: request tasks
+queue frames in h2 (no await) and wake it; it sends everything queued in
+one ``send_all`` per wake-up. So a cancelled request can never tear a frame
+in half, sends are batched across streams, and the reader never blocks on a
+write (no deadlock with a peer that is itself blocked writing to us).
 
 Streams are isolated: a timeout, cancellation or early close on one stream
 resets that stream (RST_STREAM CANCEL), hands back its unread bytes to the
