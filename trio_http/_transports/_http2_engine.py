@@ -221,6 +221,13 @@ class H2Engine(h2.connection.H2Connection):
         joining_id = 0
         joined: list[memoryview] = []
         joined_length = 0
+
+        def flush_joined() -> None:
+            nonlocal joined, joined_length
+            if joined:
+                events.append(_chunk(joining_id, joined, joined_length))
+                joined, joined_length = [], 0
+
         while size - position >= _FRAME_HEAD_SIZE:
             high, low, kind, flags, stream_id = _FRAME_HEAD.unpack_from(view, position)
             length = (high << 16) | low
@@ -244,21 +251,16 @@ class H2Engine(h2.connection.H2Connection):
             if handed < position:
                 # The run before this frame may change the stream (a reset,
                 # say): h2 sees it first.
-                if joined:
-                    events.append(_chunk(joining_id, joined, joined_length))
-                    joined, joined_length = [], 0
+                flush_joined()
                 events += super().receive_data(view[handed:position])
             if not flags & (_END_STREAM | _PADDED) and self._take_data_nowait(stream_id, length):
-                if joined and stream_id != joining_id:
-                    events.append(_chunk(joining_id, joined, joined_length))
-                    joined, joined_length = [], 0
-                joining_id = stream_id
+                if stream_id != joining_id:
+                    flush_joined()
+                    joining_id = stream_id
                 joined.append(view[position + _FRAME_HEAD_SIZE : end])
                 joined_length += length
             else:
-                if joined:
-                    events.append(_chunk(joining_id, joined, joined_length))
-                    joined, joined_length = [], 0
+                flush_joined()
                 if flags & _PADDED:
                     # Rare: hyperframe strips and checks the padding.
                     events += super().receive_data(view[position:end])
@@ -270,8 +272,7 @@ class H2Engine(h2.connection.H2Connection):
                     except h2.exceptions.ProtocolError as exc:
                         self._refuse(exc)
             position = handed = end
-        if joined:
-            events.append(_chunk(joining_id, joined, joined_length))
+        flush_joined()
         if handed < position:
             events += super().receive_data(view[handed:position])
         if position < size:
