@@ -10,7 +10,8 @@ take at once, and everything over TLS, goes through the Trio stream; reads
 over TLS take every record at hand (:class:`~._net.Receiver`). A streamed
 or large body is uploaded by a child task while this task already waits
 for the response, so a server that answers early (413, 401, ...) is heard
-at once and the upload stops. The response body is read lazily by :class:`H11Body`.
+at once and the upload stops. The response body is read lazily by
+:class:`H11Body`.
 
 When the body ends cleanly and both sides of h11 are ``DONE``, the
 connection goes back to the pool. Anything else — an error, a cancellation,

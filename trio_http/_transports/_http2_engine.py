@@ -89,10 +89,13 @@ _CLIENT_OPEN = h2.connection.ConnectionState.CLIENT_OPEN
 
 
 def _has_lean_members() -> bool:
-    probe = h2.connection.H2Connection(config=H2_CONFIG)
-    probe.initiate_connection()
-    probe.send_headers(1, [(b":method", b"GET"), (b":path", b"/")], end_stream=True)
-    stream = probe.streams.get(1)
+    try:
+        probe = h2.connection.H2Connection(config=H2_CONFIG)
+        probe.initiate_connection()
+        probe.send_headers(1, [(b":method", b"GET"), (b":path", b"/")], end_stream=True)
+        stream = probe.streams.get(1)
+    except Exception:  # an h2 unlike the one known here: take the safe path
+        return False
     return (
         hasattr(probe, "_inbound_flow_control_window_manager")
         and hasattr(stream, "_inbound_window_manager")
@@ -141,14 +144,19 @@ class _DataFrame:
         self.flow_controlled_length = len(payload)
 
     def __repr__(self) -> str:
-        return f"DataFrame(stream_id={self.stream_id}, length={len(self.data)})"
+        return _data_frame_repr(self)
 
 
 class _QuietDataFrame(hyperframe.frame.DataFrame):
     """A DATA frame (padded ones come this way) whose repr is cheap."""
 
     def __repr__(self) -> str:
-        return f"DataFrame(stream_id={self.stream_id}, length={len(self.data)})"
+        return _data_frame_repr(self)
+
+
+def _data_frame_repr(frame: _DataFrame | _QuietDataFrame) -> str:
+    # Length only: h2 formats this for every frame, logged or not.
+    return f"DataFrame(stream_id={frame.stream_id}, length={len(frame.data)})"
 
 
 class H2Engine(h2.connection.H2Connection):
