@@ -194,11 +194,12 @@ class H2Exchange:
 
     async def goaway(self, last_stream_id: int, code: int = 0) -> None:
         self.conn.h2.close_connection(error_code=code, last_stream_id=last_stream_id)
-        await self.conn.flush()
         if code == 0:
             # h2 stops sending after GOAWAY; RFC 9113 §6.8 lets streams at or
             # below last_stream_id finish, which is what the tests exercise.
+            # Reopened before the flush, so no other handler sees it closed.
             self.conn.h2.state_machine.state = h2.connection.ConnectionState.SERVER_OPEN
+        await self.conn.flush()
 
     async def send_raw(self, data: bytes) -> None:
         """Bytes straight onto the connection (for frames h2 would not build)."""

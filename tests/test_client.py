@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 import pathlib
+from typing import Any
 
 import pytest
 import trio
+import trio.testing
 import trustme
 from server import TestServer, pattern_bytes
 
@@ -430,3 +432,56 @@ async def test_duck_typed_transport_is_enough() -> None:
         response = await client.get("http://anything.example/")
     assert response.text == "duck"
     assert closed == [True]
+
+
+# -- every request method is a checkpoint, failure included ------------------
+
+
+class _FailsAtOnce(trio_http.AsyncBaseTransport):
+    """A transport that raises without awaiting anything."""
+
+    async def handle_async_request(self, request: trio_http.Request) -> trio_http.Response:
+        raise trio_http.ReadError("the connection is gone")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda c: c.get("http://example.test/"), id="transport-fails"),
+        pytest.param(lambda c: c.post("http://example.test/", content=b"x"), id="post-fails"),
+        pytest.param(lambda c: c.get("http://"), id="bad-url"),
+        pytest.param(lambda c: c.get("http://example.test/", timeout="soon"), id="bad-timeout"),
+        pytest.param(lambda c: c.send(c.build_request("GET", "http://example.test/")), id="send"),
+    ],
+)
+async def test_a_failing_request_is_still_a_checkpoint(call: Any) -> None:
+    async with AsyncClient(transport=_FailsAtOnce()) as client:
+        with trio.testing.assert_checkpoints():
+            with pytest.raises(Exception) as caught:
+                await call(client)
+        assert not isinstance(caught.value, trio.Cancelled)
+        # ... and a cancellation point: a cancelled caller stops there.
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            await call(client)
+        assert scope.cancelled_caught
+
+
+async def test_a_failing_stream_is_still_a_checkpoint() -> None:
+    async with AsyncClient(transport=_FailsAtOnce()) as client:
+        with trio.testing.assert_checkpoints():
+            with pytest.raises(trio_http.ReadError):
+                async with client.stream("GET", "http://example.test/"):
+                    pass
+        with trio.testing.assert_checkpoints():
+            with pytest.raises(trio_http.InvalidURL):
+                async with client.stream("GET", "http://"):
+                    pass
+
+
+async def test_a_closed_client_fails_at_a_checkpoint() -> None:
+    async with AsyncClient(transport=_FailsAtOnce()) as client:
+        pass
+    with trio.testing.assert_checkpoints():
+        with pytest.raises(trio_http.ClientStateError):
+            await client.get("http://example.test/")

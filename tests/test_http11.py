@@ -204,6 +204,44 @@ async def test_stale_keepalive_connection_is_never_retried_for_post(
     assert connections == 1
 
 
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+async def test_a_non_idempotent_request_skips_a_connection_the_server_just_closed(
+    raw_server: TestServer, method: str
+) -> None:
+    # A server restart or keep-alive timeout a moment ago: the reused
+    # connection is checked before a request that must not be sent twice.
+    connections = 0
+    bodies: list[bytes] = []
+    first_closed = trio.Event()
+
+    async def raw(stream: trio.abc.Stream) -> None:
+        nonlocal connections
+        connections += 1
+        reader = RawReader(stream)
+        if connections == 1:
+            await reader.receive_request()
+            await stream.send_all(OK)
+            await stream.aclose()
+            first_closed.set()
+            return
+        while True:
+            try:
+                _, body = await reader.receive_request()
+            except EOFError:
+                return
+            bodies.append(body)
+            await stream.send_all(OK)
+
+    raw_server.raw_handler = raw
+    async with AsyncClient() as client:
+        assert (await client.get(raw_server.url)).text == "ok"
+        await first_closed.wait()
+        response = await client.request(method, raw_server.url, content=b"once")
+        assert response.text == "ok"
+    assert bodies == [b"once"]
+    assert connections == 2
+
+
 async def test_idle_connection_closed_by_server_is_detected_before_reuse(
     raw_server: TestServer, autojump_clock: trio.testing.MockClock
 ) -> None:

@@ -11,6 +11,8 @@ import ssl
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import h2.connection
+import h2.settings
 import pytest
 import trio
 import trustme
@@ -117,17 +119,61 @@ async def _chunks(parts: list[bytes]) -> AsyncIterator[bytes]:
         yield part
 
 
+async def fetch_all(client: AsyncClient, urls: list[str]) -> list[bytes]:
+    """GET every URL at once; the bodies, in the order of ``urls``."""
+    results: dict[int, bytes] = {}
+    async with trio.open_nursery() as nursery:
+        for i, url in enumerate(urls):
+
+            async def fetch(i: int = i, url: str = url) -> None:
+                results[i] = (await client.get(url)).content
+
+            nursery.start_soon(fetch)
+    return [results[i] for i in range(len(urls))]
+
+
 async def test_concurrent_requests_share_one_connection(h2_server: H2Server) -> None:
-    results: list[bytes] = []
+    # The server names no limit; the client assumes 100 streams at a time.
+    urls = [f"{h2_server.url}/ok?{i}" for i in range(100)]
     async with h2c_client() as client:
+        results = await fetch_all(client, urls)
+    assert results == [f"ok /ok?{i}".encode() for i in range(100)]
+    assert h2_server.connections_opened == 1
+
+
+async def test_requests_beyond_the_stream_limit_open_another_connection(
+    h2_server: H2Server,
+) -> None:
+    h2_server.max_concurrent_streams = 10
+    release = trio.Event()
+
+    @h2_server.route("/held")
+    async def held(exchange: H2Exchange) -> None:
+        await release.wait()
+        await exchange.respond(200, [("content-length", "2")])
+        await exchange.send(b"ok", end=True)
+
+    async with h2c_client() as client:
+        await client.get(h2_server.url + "/ok")  # SETTINGS are known now
         async with trio.open_nursery() as nursery:
-            for i in range(200):
+            for _ in range(25):
+                nursery.start_soon(client.get, h2_server.url + "/held")
+            await until(lambda: len(h2_server.requests) == 26)
+            # 25 held streams need three connections of ten.
+            assert h2_server.connections_opened == 3
+            assert pool_of(client).open_connections == 3
+            release.set()
+        # Later requests go to the connections that exist.
+        assert await fetch_all(client, [h2_server.url + "/ok"] * 20) == [b"ok /ok"] * 20
+        assert h2_server.connections_opened == 3
 
-                async def fetch(i: int = i) -> None:
-                    results.append((await client.get(f"{h2_server.url}/ok?{i}")).content)
 
-                nursery.start_soon(fetch)
-    assert sorted(results) == sorted(f"ok /ok?{i}".encode() for i in range(200))
+async def test_stream_limit_with_no_room_for_a_connection_queues(h2_server: H2Server) -> None:
+    h2_server.max_concurrent_streams = 10
+    async with h2c_client(limits=trio_http.Limits(max_connections_per_host=1)) as client:
+        await client.get(h2_server.url + "/ok")
+        urls = [f"{h2_server.url}/ok?{i}" for i in range(50)]
+        assert await fetch_all(client, urls) == [f"ok /ok?{i}".encode() for i in range(50)]
     assert h2_server.connections_opened == 1
 
 
@@ -185,7 +231,7 @@ async def test_max_concurrent_streams_one_queues_requests(h2_server: H2Server) -
         in_handler -= 1
         await exchange.respond(200, end=True)
 
-    async with h2c_client() as client:
+    async with h2c_client(limits=trio_http.Limits(max_connections_per_host=1)) as client:
         await client.get(h2_server.url + "/ok")  # SETTINGS are known now
         async with trio.open_nursery() as nursery:
             for _ in range(5):
@@ -203,7 +249,9 @@ async def test_stream_slot_wait_honours_pool_timeout(h2_server: H2Server) -> Non
         await exchange.respond(200)
         await trio.sleep_forever()
 
-    async with h2c_client(timeout=trio_http.Timeouts(5, pool=0.2)) as client:
+    async with h2c_client(
+        timeout=trio_http.Timeouts(5, pool=0.2), limits=trio_http.Limits(max_connections=1)
+    ) as client:
         await client.get(h2_server.url + "/ok")
         async with client.stream("GET", h2_server.url + "/hang"):
             with pytest.raises(trio_http.PoolTimeout):
@@ -327,6 +375,228 @@ async def test_goaway_retries_streams_above_last_id(h2_server: H2Server) -> None
         response = await client.get(h2_server.url + "/hold")
         assert response.headers["x-conn"] == "2"
         assert h2_server.connections_opened == 2
+
+
+SETTINGS_ACK = b"\x00\x00\x00\x04\x01\x00\x00\x00\x00"
+
+
+async def goaway_with_response(exchange: H2Exchange, low: int, follower: str) -> None:
+    """One write: GOAWAY(last=low), then ``follower``, then stream ``low``'s response.
+
+    As nginx and hypercorn do when a connection reaches its request cap; with
+    ``follower="data"`` the response head went out in an earlier write.
+    """
+    conn = exchange.conn
+    h = conn.h2
+    body = b"answer"
+    head = [(":status", "200"), ("content-length", str(len(body))), ("x-conn", "1")]
+    async with conn.lock:
+        if follower == "data":
+            h.send_headers(low, head)
+            await conn.stream.send_all(h.data_to_send())
+        h.close_connection(error_code=0, last_stream_id=low)
+        h.state_machine.state = h2.connection.ConnectionState.SERVER_OPEN
+        if follower == "ping":
+            h.ping(b"pingpong")
+        elif follower == "settings":
+            h.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 100_000})
+        wire = h.data_to_send()
+        if follower == "settings-ack":
+            wire += SETTINGS_ACK
+        if follower != "data":
+            h.send_headers(low, head)
+        h.send_data(low, body, end_stream=True)
+        await conn.stream.send_all(wire + h.data_to_send())
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("follower", ["headers", "data", "settings-ack", "settings", "ping"])
+async def test_goaway_in_one_write_with_later_frames_completes_and_retries(
+    h2_server: H2Server, follower: str, method: str
+) -> None:
+    arrived: list[H2Exchange] = []
+
+    @h2_server.route("/capped")
+    async def capped(exchange: H2Exchange) -> None:
+        await exchange.body_done.wait()
+        if exchange.conn is not h2_server.connections[0]:
+            echo = exchange.body.decode() or "-"
+            await exchange.respond(200, [("x-conn", "2"), ("x-body", echo)], end=True)
+            return
+        arrived.append(exchange)
+        if len(arrived) == 2:
+            low = min(e.stream_id for e in arrived)
+            await goaway_with_response(exchange, low, follower)
+        await trio.sleep_forever()  # the connection's end cancels this
+
+    async with h2c_client() as client:
+        responses: dict[int, trio_http.Response] = {}
+        async with trio.open_nursery() as nursery:
+            for i in range(2):
+
+                async def send(i: int = i) -> None:
+                    content = f"body {i}".encode() if method == "POST" else None
+                    url = h2_server.url + "/capped"
+                    responses[i] = await client.request(method, url, content=content)
+
+                nursery.start_soon(send)
+        by_conn = {r.headers["x-conn"]: (i, r) for i, r in responses.items()}
+        assert sorted(by_conn) == ["1", "2"]
+        # The stream at or below the last id completed on the first connection.
+        assert by_conn["1"][1].content == b"answer"
+        # The one above it went again, whole, on a new connection.
+        retried_index, retried = by_conn["2"]
+        assert retried.headers["x-body"] == (f"body {retried_index}" if method == "POST" else "-")
+        assert h2_server.connections_opened == 2
+        assert h2_server.protocol_errors == []
+        assert (await client.get(h2_server.url + "/ok")).status_code == 200
+        assert h2_server.connections_opened == 2
+
+
+async def test_goaway_above_a_body_that_cannot_be_replayed_raises_a_public_error(
+    h2_server: H2Server,
+) -> None:
+    @h2_server.route("/refuse")
+    async def refuse(exchange: H2Exchange) -> None:
+        await exchange.body_done.wait()
+        await exchange.goaway(last_stream_id=0)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"streamed once"
+
+    async with h2c_client() as client:
+        with pytest.raises(trio_http.RemoteProtocolError) as caught:
+            await client.post(h2_server.url + "/refuse", content=body())
+        assert type(caught.value) is trio_http.RemoteProtocolError
+        assert "cannot be sent again" in str(caught.value)
+        assert (await client.get(h2_server.url + "/ok")).status_code == 200
+
+
+@pytest.mark.parametrize("ending", ["close", "goaway-protocol-error"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_streams_left_unanswered_after_a_graceful_goaway(
+    h2_server: H2Server, method: str, ending: str
+) -> None:
+    # hypercorn at its request cap: GOAWAY(NO_ERROR) naming the stream as
+    # taken, then the connection ends without an answer. An idempotent
+    # request goes again on a new connection; a POST is never sent twice.
+    @h2_server.route("/cap")
+    async def cap(exchange: H2Exchange) -> None:
+        await exchange.body_done.wait()
+        if exchange.conn is not h2_server.connections[0]:
+            await exchange.respond(200, [("x-body", exchange.body.decode() or "-")], end=True)
+            return
+        await exchange.goaway(last_stream_id=exchange.stream_id)
+        await trio.sleep(0.01)
+        if ending == "goaway-protocol-error":
+            await exchange.goaway(last_stream_id=exchange.stream_id, code=1)
+        await exchange.conn.stream.aclose()
+
+    async with h2c_client() as client:
+        content = b"once" if method == "POST" else None
+        if method == "GET":
+            response = await client.request(method, h2_server.url + "/cap", content=content)
+            assert response.headers["x-body"] == "-"
+            assert h2_server.connections_opened == 2
+        else:
+            with pytest.raises(trio_http.RemoteProtocolError, match="not sent twice") as caught:
+                await client.request(method, h2_server.url + "/cap", content=content)
+            assert type(caught.value) is trio_http.RemoteProtocolError
+            assert h2_server.connections_opened == 1
+        assert (await client.get(h2_server.url + "/ok")).status_code == 200
+
+
+async def test_a_server_refusing_every_stream_ends_in_a_public_error(h2_server: H2Server) -> None:
+    @h2_server.route("/never")
+    async def never(exchange: H2Exchange) -> None:
+        await exchange.reset(code=7)  # REFUSED_STREAM, every time
+
+    async with h2c_client() as client:
+        with pytest.raises(trio_http.RemoteProtocolError) as caught:
+            await client.get(h2_server.url + "/never")
+        assert type(caught.value) is trio_http.RemoteProtocolError
+        assert "attempts" in str(caught.value)
+
+
+BAD_FRAME = b"\x00\x00\x04\x00\x00\x00\x00\x00\x00junk"  # DATA on stream 0 (RFC 9113 §6.1)
+
+
+async def test_a_failed_connection_is_never_offered_again(
+    h2_server: H2Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The connection's tasks take a while to wind down after its reader
+    # failed (a writer finishing a send, say); requests made meanwhile must
+    # get a new connection, not the failing one.
+    from trio_http._transports._http2 import HTTP2Connection
+
+    writer = HTTP2Connection._writer
+
+    async def slow_to_stop(self: HTTP2Connection) -> None:
+        try:
+            await writer(self)
+        finally:
+            with trio.CancelScope(shield=True):
+                await trio.sleep(0.2)
+
+    monkeypatch.setattr(HTTP2Connection, "_writer", slow_to_stop)
+
+    @h2_server.route("/last")
+    async def last(exchange: H2Exchange) -> None:
+        # A whole response, then a connection error, in one write: the
+        # response stands, and its task runs on while the connection fails.
+        h = exchange.conn.h2
+        h.send_headers(exchange.stream_id, [(":status", "200"), ("content-length", "2")])
+        h.send_data(exchange.stream_id, b"ok", end_stream=True)
+        async with exchange.conn.lock:
+            await exchange.conn.stream.send_all(h.data_to_send() + BAD_FRAME)
+
+    outcomes: list[str | Exception] = []
+    async with h2c_client(timeout=5) as client:
+        assert (await client.get(h2_server.url + "/last")).content == b"ok"
+        while len(outcomes) < 500 and (h2_server.connections_opened < 2 or outcomes[-1] != "ok"):
+            try:
+                await client.get(h2_server.url + "/ok")
+            except trio_http.RequestException as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append("ok")
+    errors = [outcome for outcome in outcomes if outcome != "ok"]
+    # The request in flight when the error arrived fails with it; every
+    # later one goes to a new connection.
+    assert len(errors) <= 1, errors
+    assert all(type(exc) is trio_http.RemoteProtocolError for exc in errors)
+    assert outcomes[-1] == "ok"
+    assert h2_server.connections_opened == 2
+
+
+async def test_a_request_loop_that_swallows_errors_makes_progress(h2_server: H2Server) -> None:
+    # The server breaks its connection on every other request. A loop that
+    # goes straight on after an error must let the dying connection's tasks
+    # run (every request is a checkpoint, failure included) and get a new one.
+    count = 0
+
+    @h2_server.route("/flaky")
+    async def flaky(exchange: H2Exchange) -> None:
+        nonlocal count
+        count += 1
+        if count % 2:
+            await exchange.conn.stream.aclose()
+            return
+        await exchange.respond(200, end=True)
+
+    ok = failed = 0
+    async with h2c_client() as client:
+        with trio.fail_after(10):
+            while ok < 20:
+                try:
+                    await client.get(h2_server.url + "/flaky")
+                except trio_http.RequestException:
+                    failed += 1
+                else:
+                    ok += 1
+    assert ok == 20
+    assert failed >= 1
+    assert failed + ok < 60
 
 
 async def test_goaway_with_error_fails_open_streams_cleanly(h2_server: H2Server) -> None:
@@ -514,7 +784,7 @@ async def test_a_body_complete_before_reading_is_taken_at_once(h2_server: H2Serv
 
     async with h2c_client() as client:
         async with client.stream("GET", h2_server.url + "/done") as response:
-            conn = next(iter(pool_of(client)._h2_by_origin.values()))
+            conn = next(iter(pool_of(client)._h2_by_origin.values()))[0]
             # Let the reader take in the whole exchange before the body is read.
             await until(lambda: not any(not s.ended for s in conn._streams.values()))
             assert await response.aread() == b"first second"
@@ -588,10 +858,13 @@ async def test_cancellation_resets_only_the_cancelled_stream(
         reached.set()
         await trio.sleep_forever()
 
+    limits = trio_http.Limits()
     if stage == "slot-wait":
+        # Two streams and no room for a second connection: the victim waits.
         h2_server.max_concurrent_streams = 2
+        limits = trio_http.Limits(max_connections_per_host=1)
 
-    async with h2c_client() as client:
+    async with h2c_client(limits=limits) as client:
         await client.get(h2_server.url + "/ok")
         async with client.stream("GET", h2_server.url + "/sibling") as sibling_response:
             async with trio.open_nursery() as nursery:
@@ -618,7 +891,7 @@ async def test_cancellation_resets_only_the_cancelled_stream(
 
                     nursery.start_soon(occupy)
                     await until(lambda: len(h2_server.requests) == 3)
-                    conn = next(iter(pool_of(client)._h2_by_origin.values()))
+                    conn = next(iter(pool_of(client)._h2_by_origin.values()))[0]
                     nursery.start_soon(victim)
                     await until(lambda: bool(conn.slots.waiters))
                 else:
@@ -634,7 +907,7 @@ async def test_cancellation_resets_only_the_cancelled_stream(
         if stage != "slot-wait":
             await until(lambda: any(code == 8 for _, code in h2_server.resets))
         await sibling_and_follow_up_work(client, h2_server)
-        conn = next(iter(pool_of(client)._h2_by_origin.values()))
+        conn = next(iter(pool_of(client)._h2_by_origin.values()))[0]
         assert conn.slots.active == 0
 
 

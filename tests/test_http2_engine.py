@@ -21,7 +21,13 @@ from hyperframe.frame import ContinuationFrame, DataFrame, HeadersFrame
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trio_http._transports._http2_engine import H2_CONFIG, LEAN_DATA, DataChunk, H2Engine
+from trio_http._transports._http2_engine import (
+    CLOSED_STREAMS_KEPT,
+    H2_CONFIG,
+    LEAN_DATA,
+    DataChunk,
+    H2Engine,
+)
 
 REQUEST = [(b":method", b"GET"), (b":scheme", b"https"), (b":authority", b"x"), (b":path", b"/")]
 MAX_FRAME = 65536
@@ -315,3 +321,105 @@ def goaway_code(data: bytes) -> int:
             return int(frame.error_code)
         position += 9 + length
     raise AssertionError("no GOAWAY queued")
+
+
+# -- GOAWAY and the closed-stream record -----------------------------------------
+
+SETTINGS_ACK = b"\x00\x00\x00\x04\x01\x00\x00\x00\x00"
+
+
+def goaway_then(server: Any, follower: str, last_stream_id: int) -> bytes:
+    """A graceful GOAWAY, then ``follower`` and stream 1's response, as one write."""
+    wire = b""
+    if follower == "data":
+        server.send_headers(1, [(b":status", b"200")])
+        wire += server.data_to_send()
+    server.close_connection(error_code=0, last_stream_id=last_stream_id)
+    # The server goes on sending for streams up to the last id (RFC 9113 §6.8).
+    server.state_machine.state = h2.connection.ConnectionState.SERVER_OPEN
+    if follower == "ping":
+        server.ping(b"pingpong")
+    elif follower == "settings":
+        server.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 100_000})
+    wire += server.data_to_send()
+    if follower == "settings-ack":
+        wire += SETTINGS_ACK
+    if follower != "data":
+        server.send_headers(1, [(b":status", b"200")])
+    server.send_data(1, b"body", end_stream=True)
+    return wire + server.data_to_send()
+
+
+@pytest.mark.parametrize("follower", ["headers", "data", "settings-ack", "settings", "ping"])
+def test_frames_behind_a_goaway_in_the_same_read_are_taken(follower: str) -> None:
+    engine, _, server, settings_bytes = connect(streams=2)
+    engine.receive_data(settings_bytes)
+    engine.data_to_send()
+    events = engine.receive_data(goaway_then(server, follower, last_stream_id=1))
+    kinds = [type(event) for event in events]
+    terminated = kinds.index(h2.events.ConnectionTerminated)
+    assert events[terminated].last_stream_id == 1
+    after = kinds[terminated:]
+    assert h2.events.StreamEnded in after
+    assert any(
+        isinstance(e, (DataChunk, h2.events.DataReceived)) and e.data == b"body" for e in events
+    )
+    if follower == "ping":
+        assert h2.events.PingReceived in after
+        assert b"pingpong" in engine.data_to_send()  # the PING ACK goes out
+    if follower == "settings":
+        assert h2.events.RemoteSettingsChanged in after
+        assert SETTINGS_ACK in engine.data_to_send()
+
+
+def test_a_goaway_keeps_what_was_queued_before_it() -> None:
+    engine, _, server, settings_bytes = connect(streams=0)
+    engine.receive_data(settings_bytes)
+    engine.send_headers(1, REQUEST)
+    engine.outbound_open += 1
+    engine.send_data(1, b"upload")
+    server.receive_data(engine.data_to_send())
+    # Queued, not yet sent, when the GOAWAY arrives.
+    engine.send_data(1, b"more upload", end_stream=True)
+    queued = bytes(engine._data_to_send)
+    server.close_connection(error_code=0, last_stream_id=1)
+    server.state_machine.state = h2.connection.ConnectionState.SERVER_OPEN
+    engine.receive_data(server.data_to_send())
+    assert engine.data_to_send().startswith(queued)
+    # The stream at the last id can still finish its upload.
+    events = server.receive_data(queued)
+    assert any(isinstance(e, h2.events.StreamEnded) for e in events)
+
+
+def test_the_closed_stream_record_is_bounded() -> None:
+    engine, _, _server, settings_bytes = connect(streams=0)
+    engine.receive_data(settings_bytes)
+    count = CLOSED_STREAMS_KEPT * 3
+    for index in range(count):
+        stream_id = 2 * index + 1
+        engine.send_headers(stream_id, REQUEST, end_stream=True)
+        engine.reset_stream(stream_id, h2.errors.ErrorCodes.CANCEL)
+        engine.forget_stream(stream_id)
+    assert len(engine._closed_streams) == CLOSED_STREAMS_KEPT
+    engine.data_to_send()
+    # A late frame on a stream that fell out of the record is a stream
+    # error (RST_STREAM back), not the end of the connection.
+    late = DataFrame(1, data=b"late").serialize()
+    assert engine.receive_data(late) == []
+    sent = engine.data_to_send()
+    assert sent and goaway_or_none(sent) is None
+
+
+def goaway_or_none(data: bytes) -> int | None:
+    try:
+        return goaway_code(data)
+    except AssertionError:
+        return None
+
+
+def test_engine_takes_goaway_frames_itself() -> None:
+    from hyperframe.frame import GoAwayFrame
+
+    engine = H2Engine()
+    handler = engine._frame_dispatch_table[GoAwayFrame]
+    assert getattr(handler, "__func__", None) is H2Engine._receive_goaway_frame

@@ -6,18 +6,21 @@ import trio
 from interop import RunningServer, hypercorn_h2, hypercorn_h2c, nghttpd  # noqa: F401
 from nginx import ONE_MIB, SMALL_TXT, Nginx
 
-from trio_http import AsyncClient
+from trio_http import AsyncClient, Limits
 
 
 async def test_nginx_serves_many_concurrent_requests_on_one_connection(nginx: Nginx) -> None:
-    async with AsyncClient(http2=True, verify=str(nginx.ca_bundle)) as client:
+    # One connection allowed: requests beyond nginx's 128 concurrent streams
+    # wait for a stream slot.
+    limits = Limits(max_connections_per_host=1)
+    async with AsyncClient(http2=True, verify=str(nginx.ca_bundle), limits=limits) as client:
         bodies: list[bytes] = []
 
         async def fetch() -> None:
             bodies.append((await client.get(nginx.https_url + "/small.txt")).content)
 
         async with trio.open_nursery() as nursery:
-            for _ in range(300):  # beyond nginx's 128 concurrent streams
+            for _ in range(300):
                 nursery.start_soon(fetch)
         assert bodies == [SMALL_TXT] * 300
         assert nginx.established_connections(nginx.https_port) == 1
@@ -27,6 +30,29 @@ async def test_nginx_serves_many_concurrent_requests_on_one_connection(nginx: Ng
         gzipped = await client.get(nginx.https_url + "/gzip.txt")
         assert gzipped.headers["content-encoding"] == "gzip"
         assert gzipped.text.startswith("line 0:")
+
+
+async def test_nginx_stream_limit_opens_more_connections_when_limits_allow(nginx: Nginx) -> None:
+    async with AsyncClient(http2=True, verify=str(nginx.ca_bundle)) as client:
+        await client.get(nginx.https_url + "/ok")  # nginx's SETTINGS are known now
+        release = trio.Event()
+        opened: list[int] = []
+
+        async def fetch() -> None:
+            async with client.stream("GET", nginx.https_url + "/small.txt") as response:
+                await release.wait()
+                assert await response.aread() == SMALL_TXT
+
+        async with trio.open_nursery() as nursery:
+            for _ in range(300):  # beyond nginx's 128 concurrent streams
+                nursery.start_soon(fetch)
+            # Every stream is held open: 300 need three connections of 128.
+            with trio.fail_after(10):
+                while nginx.established_connections(nginx.https_port) < 3:
+                    await trio.sleep(0.01)
+            opened.append(nginx.established_connections(nginx.https_port))
+            release.set()
+        assert opened == [3]
 
 
 async def test_nginx_interleaves_large_bodies_on_one_connection_intact(nginx: Nginx) -> None:

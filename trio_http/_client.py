@@ -495,19 +495,21 @@ class AsyncClient:
             RequestException: one subclass per failure, never a group.
             ClientStateError: used outside the client's ``async with``.
         """
-        self._check_open()
-        timeout: Timeouts = request.extensions.get("timeout") or self.timeout
-        request.extensions["timeout"] = timeout
-        follow = (
-            self.follow_redirects if follow_redirects is USE_CLIENT_DEFAULT else follow_redirects
-        )
-        auth_flow = self._build_auth(request, auth)
-        total_deadline = _INF
-        if timeout.total is not None:
-            total_deadline = trio.current_time() + timeout.total
-        request.extensions["deadline"] = total_deadline
         response: Response | None = None
         try:
+            self._check_open()
+            timeout: Timeouts = request.extensions.get("timeout") or self.timeout
+            request.extensions["timeout"] = timeout
+            follow = (
+                self.follow_redirects
+                if follow_redirects is USE_CLIENT_DEFAULT
+                else follow_redirects
+            )
+            auth_flow = self._build_auth(request, auth)
+            total_deadline = _INF
+            if timeout.total is not None:
+                total_deadline = trio.current_time() + timeout.total
+            request.extensions["deadline"] = total_deadline
             if total_deadline == _INF:
                 # No overall deadline: skip the cancel scope (per-request cost).
                 response = await self._send_handling_redirects(request, auth_flow, follow)
@@ -518,17 +520,19 @@ class AsyncClient:
                 response = await self._send_handling_redirects(request, auth_flow, follow)
                 if not stream:
                     await _read_or_close(response)
-        except RequestException as exc:
-            if exc.request is None:
+            if scope.cancelled_caught:
+                if response is not None:
+                    await response.aclose()
+                raise TotalTimeout(
+                    f"the request did not complete within its overall deadline of "
+                    f"{timeout.total} s",
+                    request=request,
+                )
+        except Exception as exc:
+            if isinstance(exc, RequestException) and exc.request is None:
                 exc.request = request
+            await _failure_checkpoint()
             raise
-        if scope.cancelled_caught:
-            if response is not None:
-                await response.aclose()
-            raise TotalTimeout(
-                f"the request did not complete within its overall deadline of {timeout.total} s",
-                request=request,
-            )
         assert response is not None
         return response
 
@@ -652,20 +656,24 @@ class AsyncClient:
 
         A checkpoint. See :meth:`send` for errors and cancellation.
         """
-        self._check_open()
-        request = self.build_request(
-            method,
-            url,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            timeout=timeout,
-            extensions=extensions,
-        )
+        try:
+            self._check_open()
+            request = self.build_request(
+                method,
+                url,
+                content=content,
+                data=data,
+                files=files,
+                json=json,
+                params=params,
+                headers=headers,
+                cookies=cookies,
+                timeout=timeout,
+                extensions=extensions,
+            )
+        except Exception:
+            await _failure_checkpoint()
+            raise
         return await self.send(request, auth=auth, follow_redirects=follow_redirects)
 
     @asynccontextmanager
@@ -692,20 +700,24 @@ class AsyncClient:
         r.aiter_bytes(): ...``. The response is closed when the block ends;
         leaving early closes the connection (it is not reused).
         """
-        self._check_open()
-        request = self.build_request(
-            method,
-            url,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            params=params,
-            headers=headers,
-            cookies=cookies,
-            timeout=timeout,
-            extensions=extensions,
-        )
+        try:
+            self._check_open()
+            request = self.build_request(
+                method,
+                url,
+                content=content,
+                data=data,
+                files=files,
+                json=json,
+                params=params,
+                headers=headers,
+                cookies=cookies,
+                timeout=timeout,
+                extensions=extensions,
+            )
+        except Exception:
+            await _failure_checkpoint()
+            raise
         response = await self.send(
             request, stream=True, auth=auth, follow_redirects=follow_redirects
         )
@@ -831,6 +843,19 @@ class AsyncClient:
             handler=handler,
             timeout=timeout,
         )
+
+
+async def _failure_checkpoint() -> None:
+    """The checkpoint of a request that failed, before its error is raised.
+
+    A loop that goes on to its next request after an error must still let
+    other tasks run (a dying connection's tasks among them). A cancellation
+    that is already pending wins; one arriving during the yield does not
+    replace the error, so a fan-out cancelling its siblings still sees
+    each one's own failure.
+    """
+    await trio.lowlevel.checkpoint_if_cancelled()
+    await trio.lowlevel.cancel_shielded_checkpoint()
 
 
 async def _read_or_close(response: Response) -> None:

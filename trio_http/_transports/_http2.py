@@ -27,7 +27,7 @@ write timeout, when the peer's window is zero.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import h2.errors
@@ -197,6 +197,7 @@ class HTTP2Connection:
         self._last_headers: list[tuple[bytes, bytes]] = []
         self._error: Exception | None = None
         self._goaway_last_id: int | None = None
+        self._graceful_goaway = False  # a GOAWAY with NO_ERROR arrived
         self._writer_wakeup: trio.Event | None = None
         self._drained: trio.Event | None = None
         self._reader_scope: trio.CancelScope | None = None
@@ -273,20 +274,30 @@ class HTTP2Connection:
         if on_draining is not None:
             on_draining(self)
 
-    def _fail(self, error: Exception) -> None:
-        """Fail every open stream with ``error`` (a connection-level failure)."""
+    def _connection_failed(self, error: Exception) -> None:
+        """The connection is done for: take no new stream from now on.
+
+        The first error is kept; :meth:`_fail` hands it to the open streams
+        once the reader has stopped. Stopping new streams at once matters:
+        until :meth:`run` has unwound, the pool would otherwise keep handing
+        out a connection that can only fail.
+        """
         if self._error is None:
             self._error = error
         self._stop_accepting()
+
+    def _fail(self, error: Exception) -> None:
+        """Fail every open stream with ``error`` (a connection-level failure)."""
+        self._connection_failed(error)
         goaway_id = self._goaway_last_id
         for stream in list(self._streams.values()):
             if stream.error is None and not stream.ended:
                 if goaway_id is not None and stream.stream_id > goaway_id:
-                    stream.error = RetryableStreamError(
-                        "the server closed the connection before processing this request"
+                    stream.error = _not_processed(
+                        stream, "the server closed the connection before processing this request"
                     )
                 else:
-                    stream.error = _copy_error(error)
+                    stream.error = self._lost_error(stream, error)
             stream.wake()
         for stream in self._window_waiters:
             stream.wake()
@@ -366,33 +377,37 @@ class HTTP2Connection:
                     try:
                         data = await receive()
                     except IO_ERRORS as exc:
-                        self._error = self._error or ReadError(
-                            f"the HTTP/2 connection broke while reading: {exc!r}"
+                        self._connection_failed(
+                            ReadError(f"the HTTP/2 connection broke while reading: {exc!r}")
                         )
                         return
                     if self._ping_sent_at is not None:
                         self._ping_sent_at = None
                         scope.deadline = self._reader_deadline()
                     if not data:
-                        self._error = self._error or ReadError(
-                            "the server closed the HTTP/2 connection"
-                            + ("" if self._goaway_last_id is None else " after GOAWAY")
+                        self._connection_failed(
+                            ReadError(
+                                "the server closed the HTTP/2 connection"
+                                + ("" if self._goaway_last_id is None else " after GOAWAY")
+                            )
                         )
                         return
                     try:
                         events = h.receive_data(data)
                     except h2.exceptions.ProtocolError as exc:
-                        self._error = _protocol_error(exc)
+                        # What came before the violation stands: a response
+                        # completed in this read is delivered.
+                        _dispatch(handlers, getattr(exc, "events_before", ()))
+                        self._connection_failed(_protocol_error(exc))
                         return
-                    for event in events:
-                        handler = handlers.get(type(event))
-                        if handler is not None:
-                            handler(event)
+                    _dispatch(handlers, events)
                     if h.has_output:
                         self._kick()
+                    if self._error is not None:
+                        return  # a GOAWAY with an error code
                     if self._goaway_last_id is not None and not self._streams:
-                        self._error = self._error or ReadError(
-                            "the server closed the connection (GOAWAY)"
+                        self._connection_failed(
+                            ReadError("the server closed the connection (GOAWAY)")
                         )
                         return
             self._reader_scope = None
@@ -409,8 +424,10 @@ class HTTP2Connection:
         """The reader's own deadline passed. Returns False to end the connection."""
         now = trio.current_time()
         if self._ping_sent_at is not None:
-            self._error = ReadError(
-                f"no answer to a keep-alive PING within {self._settings.keepalive_timeout} s"
+            self._connection_failed(
+                ReadError(
+                    f"no answer to a keep-alive PING within {self._settings.keepalive_timeout} s"
+                )
             )
             return False
         if (
@@ -418,8 +435,7 @@ class HTTP2Connection:
             and self._keepalive_expiry is not None
             and now >= self.idle_since + self._keepalive_expiry
         ):
-            self._error = ReadError("the idle HTTP/2 connection expired")
-            self._stop_accepting()
+            self._connection_failed(ReadError("the idle HTTP/2 connection expired"))
             return False
         if self._settings.keepalive_interval is not None and self.slots.active == 0:
             self._ping_sent_at = now
@@ -524,8 +540,8 @@ class HTTP2Connection:
             return
         code = int(event.error_code)
         if code == _REFUSED:
-            stream.error = RetryableStreamError(
-                f"the server refused stream {stream.stream_id} (REFUSED_STREAM)"
+            stream.error = _not_processed(
+                stream, f"the server refused stream {stream.stream_id} (REFUSED_STREAM)"
             )
         elif not (stream.ended and code == h2.errors.ErrorCodes.NO_ERROR):
             # RFC 9113 §8.1: NO_ERROR after a complete response only means
@@ -559,14 +575,17 @@ class HTTP2Connection:
 
     def _on_goaway(self, event: h2.events.ConnectionTerminated) -> None:
         last_id: int = event.last_stream_id or 0
+        if self._goaway_last_id is not None:
+            # RFC 9113 §6.8: a later GOAWAY may lower the last id, never raise it.
+            last_id = min(last_id, self._goaway_last_id)
         code = int(event.error_code or 0)
         self._goaway_last_id = last_id
         self._stop_accepting()
         keep, retry = split_for_goaway(self._streams, last_id)
         for stream_id in retry:
             stream = self._streams[stream_id]
-            stream.error = RetryableStreamError(
-                f"the server sent GOAWAY before processing stream {stream_id}"
+            stream.error = _not_processed(
+                stream, f"the server sent GOAWAY before processing stream {stream_id}"
             )
             stream.local_closed = True
             stream.wake()
@@ -579,11 +598,23 @@ class HTTP2Connection:
             for stream_id in keep:
                 stream = self._streams[stream_id]
                 if stream.error is None and not stream.ended:
-                    stream.error = _copy_error(error)
+                    stream.error = self._lost_error(stream, error)
                 stream.wake()
-            self._error = error
-        elif keep:
-            self._h2.reopen_after_goaway()
+            self._connection_failed(error)
+        else:
+            self._graceful_goaway = True
+
+    def _lost_error(self, stream: _Stream, error: Exception) -> Exception:
+        """The error for a stream the connection ended under, at or below the last id.
+
+        After a graceful GOAWAY a stream that got no answer is sent again
+        when its request is idempotent (see RetryableStreamError).
+        """
+        if self._graceful_goaway and stream.headers is None:
+            return RetryableStreamError(
+                f"{error} before answering stream {stream.stream_id}", idempotent_only=True
+            )
+        return _copy_error(error)
 
     def _on_push(self, event: h2.events.PushedStreamReceived) -> None:
         # We sent SETTINGS_ENABLE_PUSH=0; a push racing that setting is refused.
@@ -652,7 +683,8 @@ class HTTP2Connection:
 
     def _open_stream(self, request: Request) -> _Stream:
         h = self._h2
-        if self.closed or self._error is not None:
+        if self.closed or self._error is not None or self._goaway_last_id is not None:
+            # The slot was reserved before the connection stopped taking streams.
             self.release_slot()
             raise RetryableStreamError("the HTTP/2 connection closed before the request started")
         try:
@@ -774,10 +806,13 @@ class HTTP2Connection:
             while True:
                 if stream.informational is not None:
                     self._report_informational(stream, request)
-                if stream.headers is not None:
-                    break
+                # An error first: a stream the server said it did not
+                # process (GOAWAY below it) is sent elsewhere even if an
+                # answer came after all.
                 if stream.error is not None:
                     raise stream.error
+                if stream.headers is not None:
+                    break
                 await stream.wait()
         if scope.cancelled_caught:
             raise timeout_error(ReadTimeout, deadline, total_deadline, "waiting for the response")
@@ -947,6 +982,25 @@ def _request_headers(request: Request) -> list[tuple[bytes, bytes]]:
             continue  # RFC 9113 §8.2.2: only "trailers" may be sent
         headers.append((lowered, value))
     return headers
+
+
+def _not_processed(stream: _Stream, message: str) -> RemoteProtocolError:
+    """The error for a stream the server says it did not process.
+
+    RFC 9113 §8.7: such a request may be sent again elsewhere. A server that
+    says so after it began to answer contradicts itself; the caller, who
+    has the response already, gets a plain protocol error.
+    """
+    if stream.headers is None:
+        return RetryableStreamError(message)
+    return RemoteProtocolError(f"{message}, after it began to answer it")
+
+
+def _dispatch(handlers: dict[type[Any], Callable[[Any], None]], events: Iterable[Any]) -> None:
+    for event in events:
+        handler = handlers.get(type(event))
+        if handler is not None:
+            handler(event)
 
 
 def _code_name(code: int) -> str:

@@ -1,6 +1,6 @@
 """h2's client connection, tuned for many streams and fast downloads. No I/O.
 
-How this works. :class:`H2Engine` is h2's ``H2Connection`` with three
+How this works. :class:`H2Engine` is h2's ``H2Connection`` with these
 changes, each keeping h2 the authority on protocol state:
 
 - **Stream counting.** h2 counts open streams by walking every stream it
@@ -30,6 +30,13 @@ changes, each keeping h2 the authority on protocol state:
   anything but CONTINUATION. A frame longer than our SETTINGS_MAX_FRAME_SIZE
   is refused as soon as its header arrives (FRAME_SIZE_ERROR), instead of
   after buffering up to 16 MiB of it.
+- **GOAWAY is not the end of the read.** h2 closes its state machine and
+  drops queued frames on GOAWAY, so the responses a server sends right
+  behind a graceful GOAWAY (nginx and hypercorn end every connection after
+  1,000 requests this way) would fail the connection. The engine keeps the
+  queue and the connection open; the connection decides what GOAWAY means.
+- **A bounded closed-stream record** (:data:`CLOSED_STREAMS_KEPT`) instead
+  of h2's 65,536 entries.
 - **Cheap reprs.** h2 formats ``repr(frame)`` for its trace log on every
   frame whether or not anything logs it; a DATA frame's repr hex-encodes
   its payload.
@@ -56,7 +63,7 @@ import hyperframe.frame
 if TYPE_CHECKING:
     from h2._typing import Buffer
 
-__all__ = ["H2_CONFIG", "LEAN_DATA", "DataChunk", "H2Engine"]
+__all__ = ["CLOSED_STREAMS_KEPT", "H2_CONFIG", "LEAN_DATA", "DataChunk", "H2Engine"]
 
 H2_CONFIG = h2.config.H2Configuration(
     client_side=True,
@@ -86,6 +93,8 @@ _END_STREAM, _END_HEADERS, _PADDED = 0x1, 0x4, 0x8
 # States in which a stream takes DATA with no state change (RFC 9113 §5.1).
 _RECEIVING = frozenset({h2.stream.StreamState.OPEN, h2.stream.StreamState.HALF_CLOSED_LOCAL})
 _CLIENT_OPEN = h2.connection.ConnectionState.CLIENT_OPEN
+# How many closed streams h2 remembers, per connection (see H2Engine).
+CLOSED_STREAMS_KEPT = 1024
 
 
 def _has_lean_members() -> bool:
@@ -167,6 +176,12 @@ class H2Engine(h2.connection.H2Connection):
     """
 
     outbound_open = 0
+    # h2 remembers how each of the last 65,536 closed streams ended (about
+    # 12 MB on a long-lived connection) to tell a late frame on a reset
+    # stream (answered with RST_STREAM) from a protocol error. Late frames
+    # arrive within a round trip, so a client needs only the recent ones;
+    # an older stream of ours counts as reset (see _stream_is_closed_by_reset).
+    MAX_CLOSED_STREAMS = CLOSED_STREAMS_KEPT
 
     def __init__(self) -> None:
         super().__init__(config=H2_CONFIG)
@@ -194,14 +209,35 @@ class H2Engine(h2.connection.H2Connection):
             # h2 answers late frames on forgotten streams from this record.
             self._closed_streams[stream_id] = stream.closed_by
 
+    def _stream_is_closed_by_reset(self, stream_id: int) -> bool:
+        if super()._stream_is_closed_by_reset(stream_id):
+            return True
+        # One of our streams that fell out of the bounded record: a late
+        # frame on it is a stream error, never a reason to end every other
+        # stream on the connection.
+        return (
+            stream_id % 2 == 1
+            and stream_id not in self.streams
+            and stream_id not in self._closed_streams
+        )
+
     @property
     def has_output(self) -> bool:
         return bool(self._data_to_send)
 
-    def reopen_after_goaway(self) -> None:
-        # h2 treats the connection as closed once GOAWAY arrives, but RFC 9113
-        # §6.8 lets streams at or below the last id finish: keep reading them.
+    def _receive_goaway_frame(self, frame: Any) -> Any:
+        # h2 drops every frame we queued and moves to CLOSED when GOAWAY
+        # arrives, so the next frame in the same read (servers send their
+        # last responses right behind a graceful GOAWAY) would fail the
+        # whole connection. RFC 9113 §6.8: streams up to the last id may
+        # still complete, and what we queued for them (DATA, WINDOW_UPDATE,
+        # RST_STREAM) must still go out. The connection stops opening
+        # streams itself (HTTP2Connection._on_goaway).
+        queued = self._data_to_send
+        result = super()._receive_goaway_frame(frame)
+        self._data_to_send = queued + self._data_to_send
         self.state_machine.state = _CLIENT_OPEN
+        return result
 
     # -- receiving ---------------------------------------------------------
 
@@ -213,15 +249,27 @@ class H2Engine(h2.connection.H2Connection):
 
         Raises:
             h2.exceptions.ProtocolError: the peer broke the protocol; a GOAWAY
-                is queued, as h2 does.
+                is queued, as h2 does. Its ``events_before`` attribute holds
+                the events of the frames before the offending one that were
+                taken already (a response completed in the same read still
+                counts); frames in the same run of non-DATA frames as the
+                offending one are lost inside h2.
         """
+        events: list[Any] = []
+        try:
+            self._receive(data, events)
+        except h2.exceptions.ProtocolError as exc:
+            exc.events_before = events  # type: ignore[attr-defined]
+            raise
+        return events
+
+    def _receive(self, data: Buffer, events: list[Any]) -> None:
         if self._partial:
             view = memoryview(self._partial + memoryview(data))
             self._partial = b""
         else:
             view = memoryview(data)
         size = len(view)
-        events: list[Any] = []
         position = 0  # where the next frame starts
         handed = 0  # the bytes before this were handled already
         # DATA taken by the fast step and not yet made an event: its stream,
@@ -285,7 +333,6 @@ class H2Engine(h2.connection.H2Connection):
             events += super().receive_data(view[handed:position])
         if position < size:
             self._partial = bytes(view[position:])
-        return events
 
     def _refuse(self, exc: h2.exceptions.ProtocolError) -> NoReturn:
         """As h2's receive_data does on a protocol error: queue GOAWAY, raise."""

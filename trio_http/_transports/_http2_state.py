@@ -60,11 +60,21 @@ RECEIVE_TAKE_MAX = 256 * 1024
 
 
 class RetryableStreamError(RemoteProtocolError):
-    """The server did not process this stream (GOAWAY above it, REFUSED_STREAM).
+    """A stream the pool may send again on a new connection.
 
-    RFC 9113 §8.7: such a request may be sent again on a new connection,
-    whatever its method; the pool does so when the body can be replayed.
+    RFC 9113 §8.7: a stream the server did not process (GOAWAY above it,
+    REFUSED_STREAM) may be sent again whatever its method. With
+    ``idempotent_only`` the server may have processed it: it announced a
+    graceful GOAWAY and then closed without answering (hypercorn does so at
+    its request cap), so only an idempotent request is sent again (RFC 9110
+    §9.2.2), as for a keep-alive connection closed under an HTTP/1.1
+    request. Either way only a body that can be replayed. Never reaches the
+    caller: the pool raises a plain :class:`RemoteProtocolError` instead.
     """
+
+    def __init__(self, message: str, *, idempotent_only: bool = False) -> None:
+        super().__init__(message)
+        self.idempotent_only = idempotent_only
 
 
 @final

@@ -7,17 +7,27 @@ have been closed by the server, and closes what the policy says to close.
 Closing never awaits (see ``close_nowait``), so releasing a connection is
 safe in any state, cancellation included.
 
-HTTP/2. With ``http2=True`` the pool offers ``h2`` over ALPN and keeps at
-most one accepting HTTP/2 connection per origin in ``_h2_by_origin`` (a dict
-lookup per request, no scan). The first request to an origin that may speak
-HTTP/2 connects; requests arriving meanwhile wait for that connection
-instead of opening their own. When ALPN picks HTTP/1.1 the origin is
-remembered and served by the HTTP/1.1 path from then on. An HTTP/2
-connection counts as one connection against the limits; its streams wait
-for the server's ``SETTINGS_MAX_CONCURRENT_STREAMS`` slots under the pool
-timeout. Requests the server did not process (GOAWAY above them,
+HTTP/2. With ``http2=True`` the pool offers ``h2`` over ALPN and keeps the
+accepting HTTP/2 connections of each origin in ``_h2_by_origin``, oldest
+first (usually one: a dict lookup and one slot check per request). The first
+request to an origin that may speak HTTP/2 connects; requests arriving
+meanwhile wait for that connection instead of opening their own. When every
+connection of the origin has all of the server's
+``SETTINGS_MAX_CONCURRENT_STREAMS`` in use, the next request opens another
+connection if the limits have room for it now, one at a time per origin;
+only when they have none do requests wait for a stream slot (under the pool
+timeout). When ALPN picks HTTP/1.1 the origin is remembered and served by
+the HTTP/1.1 path from then on. An HTTP/2 connection counts as one
+connection against the limits. A connection that failed or received GOAWAY
+leaves ``_h2_by_origin`` at once (its ``on_draining`` call), so it is never
+offered again. Requests the server did not process (GOAWAY above them,
 REFUSED_STREAM) are sent again on a new connection when their body can be
 replayed. Reader tasks run in the nursery of :meth:`ConnectionPool.run_housekeeping`.
+
+A non-idempotent request (POST, say) is never sent twice, so before one
+goes out on a reused HTTP/1.1 connection the pool checks without waiting
+that the server has not closed it (one ``select`` call): a server restart
+then costs a new connection, not a failed POST.
 """
 
 from __future__ import annotations
@@ -68,7 +78,11 @@ _INF = math.inf
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _RETRYABLE = (ReadError, WriteError, RemoteProtocolError)
 # Times one request is moved to a new HTTP/2 connection (GOAWAY, REFUSED_STREAM).
-MAX_HTTP2_RETRIES = 3
+# Servers end connections after a request cap (nginx and hypercorn: 1,000)
+# with up to 128 streams in flight above it, so about one request in ten
+# moves at least once under load; eight moves make a ninth vanishingly rare
+# and still end a loop against a server that refuses every stream.
+MAX_HTTP2_RETRIES = 8
 # Origins remembered as answering ALPN with HTTP/1.1 (forgotten in bulk past this).
 MAX_REMEMBERED_HTTP1_ORIGINS = 4096
 Connection = Union[HTTP11Connection, "HTTP2Connection"]
@@ -77,6 +91,12 @@ Origin = tuple[str, str, int]
 # (origin, request, TLS context for the origin or None) -> a connected stream,
 # TLS already negotiated. Proxies plug in here (CONNECT tunnels, SOCKS).
 StreamOpener = Callable[[Origin, "Request", "ssl.SSLContext | None"], Awaitable[trio.abc.Stream]]
+
+
+def _slot_backlog(conn: HTTP2Connection) -> int:
+    """Requests ahead of a new one for a stream slot on ``conn``."""
+    slots = conn.slots
+    return slots.active + len(slots.waiters) - slots.max_concurrent
 
 
 class ConnectionPool(AsyncBaseTransport):
@@ -119,7 +139,7 @@ class ConnectionPool(AsyncBaseTransport):
         self._http1 = http1
         self._http2 = http2
         self._http2_settings = http2_settings or HTTP2Settings()
-        self._h2_by_origin: dict[Origin, HTTP2Connection] = {}
+        self._h2_by_origin: dict[Origin, list[HTTP2Connection]] = {}
         self._connecting: dict[Origin, trio.Event] = {}
         self._http1_origins: set[Origin] = set()
         self._nursery: trio.Nursery | None = None
@@ -167,9 +187,16 @@ class ConnectionPool(AsyncBaseTransport):
                 assert conn is not None
                 try:
                     return await conn.handle_request(request, timeout)
-                except RetryableStreamError:
-                    if http2_retries >= MAX_HTTP2_RETRIES or not request.stream.rewindable:
-                        raise
+                except RetryableStreamError as exc:
+                    why = ""
+                    if not request.stream.rewindable:
+                        why = "its body cannot be sent again"
+                    elif exc.idempotent_only and request.method not in IDEMPOTENT_METHODS:
+                        why = f"a {request.method} request is not sent twice"
+                    elif http2_retries >= MAX_HTTP2_RETRIES:
+                        why = f"after {http2_retries + 1} attempts"
+                    if why:
+                        raise RemoteProtocolError(f"{exc} ({why})", request=request) from exc
                     request.stream.rewind()
                     http2_retries += 1
                     continue
@@ -213,20 +240,13 @@ class ConnectionPool(AsyncBaseTransport):
         await trio.lowlevel.checkpoint_if_cancelled()
         deadline: float | None = None
         while True:
-            conn = self._h2_by_origin.get(origin)
-            if conn is not None:
-                if conn.try_reserve():
-                    # No schedule point here: sending the request is one, and
-                    # a yield per request costs a whole scheduler pass.
-                    return conn
-                if deadline is None:
-                    deadline = self._pool_deadline(request, timeout)
-                granted = await conn.wait_for_slot(deadline)
-                if granted:
-                    return conn
-                if granted is None:
-                    raise self._pool_timeout_error(request, origin, timeout, deadline)
-                continue  # that connection is draining: look again
+            conns = self._h2_by_origin.get(origin)
+            if conns is not None:
+                for conn in conns:
+                    if conn.try_reserve():
+                        # No schedule point here: sending the request is one,
+                        # and a yield per request costs a whole scheduler pass.
+                        return conn
             if origin in self._http1_origins:
                 return None
             pending = self._connecting.get(origin)
@@ -240,9 +260,28 @@ class ConnectionPool(AsyncBaseTransport):
                 if not pending.is_set():
                     raise self._pool_timeout_error(request, origin, timeout, deadline)
                 continue
+            if conns is not None:
+                # Every stream slot is taken: another connection if the
+                # limits have room now, else wait for a slot.
+                granted, to_close = self._policy.acquire(origin, trio.current_time(), fresh=True)
+                self._close_all(to_close)
+                if granted is None:
+                    if deadline is None:
+                        deadline = self._pool_deadline(request, timeout)
+                    conn = min(conns, key=_slot_backlog)
+                    slot = await conn.wait_for_slot(deadline)
+                    if slot:
+                        return conn
+                    if slot is None:
+                        raise self._pool_timeout_error(request, origin, timeout, deadline)
+                    continue  # that connection is draining: look again
+                assert granted is NEW_CONNECTION
+                opening = self._open(request, origin, timeout)
+            else:
+                opening = self._acquire(request, origin, timeout, fresh=False)
             event = self._connecting[origin] = trio.Event()
             try:
-                return await self._acquire(request, origin, timeout, fresh=False)
+                return await opening
             finally:
                 del self._connecting[origin]
                 event.set()
@@ -285,16 +324,17 @@ class ConnectionPool(AsyncBaseTransport):
             on_closed=self._on_http2_closed,
         )
         self._connections.add(conn)
-        current = self._h2_by_origin.get(origin)
-        if current is None or not current.is_available:
-            self._h2_by_origin[origin] = conn
+        self._h2_by_origin.setdefault(origin, []).append(conn)
         conn.try_reserve()  # the opening request's stream
         await nursery.start(conn.run)
         return conn
 
     def _on_http2_draining(self, conn: HTTP2Connection) -> None:
-        if self._h2_by_origin.get(conn.origin) is conn:
-            del self._h2_by_origin[conn.origin]
+        conns = self._h2_by_origin.get(conn.origin)
+        if conns is not None and conn in conns:
+            conns.remove(conn)
+            if not conns:
+                del self._h2_by_origin[conn.origin]
 
     def _on_http2_closed(self, conn: HTTP2Connection) -> None:
         self._on_http2_draining(conn)
@@ -321,7 +361,13 @@ class ConnectionPool(AsyncBaseTransport):
             if granted is NEW_CONNECTION:
                 return await self._open(request, origin, timeout)
             assert isinstance(granted, HTTP11Connection)
-            if now - granted.idle_since > KEEPALIVE_PROBE_AFTER and granted.is_stale():
+            # A request that must not be sent twice probes any reused
+            # connection; others only one idle long enough to be suspect.
+            if (
+                now - granted.idle_since > KEEPALIVE_PROBE_AFTER
+                or request.method not in IDEMPOTENT_METHODS
+                or not request.stream.rewindable
+            ) and granted.is_stale():
                 self._forget(granted)
                 self._close_all(policy.discard_idle(granted, now))
                 continue
