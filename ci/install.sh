@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Prepare this checkout for development and CI. Safe to run again.
 #
-#   * nginx (interoperability tests), installed with apt only when missing;
+#   * nginx (interoperability and soak tests), installed with apt only when
+#     missing;
 #   * a virtual environment in .venv with trio_http installed in editable mode
-#     together with its "dev" extra.
+#     together with its "dev" extra (which brings hypercorn, the other real
+#     server of the soak tests).
 #
 # Works as root on a fresh Debian 12 machine; without root it needs nginx and
 # python3-venv to be installed already.

@@ -1,13 +1,16 @@
-"""A tiny ASGI app for the hypercorn interop tests.
+"""A tiny ASGI app for the hypercorn interop and soak tests.
 
-``/ok`` answers ``ok``; ``/echo`` returns the request body; ``/version``
-returns the HTTP version the server saw; ``/trailers`` sends a body and an
-``x-checksum`` trailer when the client accepts trailers.
+``/12k.bin`` answers :data:`TWELVE_KIB` (the same bytes as nginx's
+``/12k.bin`` in ``nginx.py``); ``/echo`` returns the request body;
+``/version`` returns the HTTP version the server saw; ``/ok`` and every other
+path answer ``ok``.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+TWELVE_KIB = bytes(range(256)) * 48
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -28,6 +31,8 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     path = scope["path"]
     if path == "/echo":
         payload = body
+    elif path == "/12k.bin":
+        payload = TWELVE_KIB
     elif path == "/version":
         payload = scope["http_version"].encode()
     else:

@@ -1,9 +1,13 @@
-"""Shared fixtures: in-process test servers, a trustme CA, and a real nginx.
+"""Shared fixtures: in-process test servers, a trustme CA, real nginx and hypercorn.
 
 ``server``, ``tls_server`` and ``raw_server`` are :class:`server.TestServer`
 objects running inside the test's Trio run; they stop when the test ends and
 fail the test at teardown if a handler raised (``server.errors``; clear it in
 a test that provokes handler errors on purpose).
+
+Soak tests append one line per scenario to ``soak_report``; the lines are
+printed in their own section at the end of the run, so they show in CI output
+even though pytest captures the tests' output.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from contextlib import asynccontextmanager
 import pytest
 import trustme
 from hypothesis import HealthCheck, settings
-from nginx import nginx  # noqa: F401 - re-exported as a fixture
+from nginx import nginx, nginx_defaults  # noqa: F401 - re-exported as fixtures
 from server import TestServer, open_test_server
 
 settings.register_profile(
@@ -34,6 +38,25 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+_SOAK_LINES = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture(scope="session")
+def soak_report(pytestconfig: pytest.Config) -> list[str]:
+    """Summary lines of soak scenarios, printed at the end of the run."""
+    return pytestconfig.stash.setdefault(_SOAK_LINES, [])
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    lines = config.stash.get(_SOAK_LINES, [])
+    if lines:
+        terminalreporter.section("soak summary")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

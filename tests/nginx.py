@@ -4,14 +4,25 @@ How this works: :func:`start_nginx` writes a throwaway prefix directory (a
 generated ``nginx.conf``, static files, a trustme certificate and key), picks
 free ports by binding to port 0, runs ``nginx -p PREFIX -c nginx.conf`` in the
 foreground (``daemon off``) and waits until both ports accept connections.
-:meth:`Nginx.stop` terminates exactly the process it started. The
-session-scoped :func:`nginx` fixture wraps both.
+:meth:`Nginx.stop` terminates exactly the process it started. Two
+session-scoped fixtures wrap both:
+
+:func:`nginx`           keeps connections open for 100,000 requests and 60 s
+                        idle, so tests that count connections see exactly
+                        the ones the client opened;
+:func:`nginx_defaults`  leaves nginx's own keep-alive defaults in place (1.22:
+                        ``keepalive_requests 1000``, ``keepalive_timeout 75s``),
+                        so long runs see the server end connections
+                        gracefully, as production servers do (HTTP/1.1:
+                        ``Connection: close``; HTTP/2: GOAWAY).
 
 Served on both ports (HTTP on ``http_port``, HTTPS on ``https_port``, with
 HTTP/2 offered over ALPN on the HTTPS port):
 
 ``/small.txt``  :data:`SMALL_TXT`
 ``/1m.bin``     :data:`ONE_MIB` (1 MiB of a fixed byte pattern)
+``/12k.bin``    :data:`TWELVE_KIB` (the first 12 KiB of it: two HTTP/2 DATA
+                frames at nginx's default ``http2_chunk_size`` of 8k)
 ``/gzip.txt``   :data:`GZIP_TXT`, gzip-encoded when the client accepts gzip
 ``/ok``         ``200 ok``
 ``/redirect``   ``302`` to ``/ok``
@@ -36,15 +47,18 @@ __all__ = [
     "GZIP_TXT",
     "ONE_MIB",
     "SMALL_TXT",
+    "TWELVE_KIB",
     "Nginx",
     "established_connections",
     "find_nginx",
     "nginx",
+    "nginx_defaults",
     "start_nginx",
 ]
 
 SMALL_TXT = b"hello from nginx\n"
 ONE_MIB = (bytes(range(256)) * 4096)[: 1024 * 1024]
+TWELVE_KIB = ONE_MIB[: 12 * 1024]
 GZIP_TXT = b"".join(
     b"line %d: the quick brown fox jumps over the lazy dog\n" % i for i in range(400)
 )
@@ -120,6 +134,8 @@ class Nginx:
         http_port: plain HTTP port.
         https_port: TLS port; offers ``h2`` and ``http/1.1`` over ALPN.
         ca: the trustme CA that signed the server certificate.
+        keepalive_defaults: True when the configuration leaves
+            ``keepalive_requests`` and ``keepalive_timeout`` at nginx's defaults.
         process: the nginx master process this object started.
     """
 
@@ -129,6 +145,7 @@ class Nginx:
     http_port: int
     https_port: int
     ca: trustme.CA
+    keepalive_defaults: bool = False
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -214,6 +231,7 @@ def _write_config(server: Nginx) -> None:
         (prefix / directory).mkdir(parents=True, exist_ok=True)
     (prefix / "html" / "small.txt").write_bytes(SMALL_TXT)
     (prefix / "html" / "1m.bin").write_bytes(ONE_MIB)
+    (prefix / "html" / "12k.bin").write_bytes(TWELVE_KIB)
     (prefix / "html" / "gzip.txt").write_bytes(GZIP_TXT)
     leaf = server.ca.issue_cert("127.0.0.1", "localhost")
     leaf.private_key_and_cert_chain_pem.write_to_path(str(prefix / "conf" / "server.pem"))
@@ -228,6 +246,10 @@ def _write_config(server: Nginx) -> None:
     # private temporary directory; stay root then (ignored otherwise).
     user = "user root root;" if os.geteuid() == 0 else ""
     temp = prefix / "temp"
+    if server.keepalive_defaults:
+        keepalive = "# keepalive_requests and keepalive_timeout: nginx's defaults"
+    else:
+        keepalive = "keepalive_requests 100000;\n    keepalive_timeout 60s;"
     locations = """
         root html;
         location = /ok { default_type text/plain; return 200 "ok"; }
@@ -262,8 +284,7 @@ http {{
         application/octet-stream bin;
     }}
     default_type application/octet-stream;
-    keepalive_requests 100000;
-    keepalive_timeout 60s;
+    {keepalive}
 
     server {{
         listen 127.0.0.1:{server.http_port};
@@ -283,8 +304,18 @@ http {{
     (prefix / "conf" / "nginx.conf").write_text(conf)
 
 
-def start_nginx(prefix: Path, ca: trustme.CA, *, attempts: int = 3) -> Nginx:
+def start_nginx(
+    prefix: Path, ca: trustme.CA, *, keepalive_defaults: bool = False, attempts: int = 3
+) -> Nginx:
     """Configure and start nginx in ``prefix``; see :class:`Nginx`.
+
+    Args:
+        prefix: an empty directory for the configuration, files and logs.
+        ca: signs the server certificate.
+        keepalive_defaults: leave ``keepalive_requests`` and
+            ``keepalive_timeout`` out of the configuration, so nginx's
+            defaults end connections after 1000 requests or 75 s idle.
+        attempts: starts to try when another process takes a chosen port.
 
     Raises:
         FileNotFoundError: nginx is not installed.
@@ -297,7 +328,7 @@ def start_nginx(prefix: Path, ca: trustme.CA, *, attempts: int = 3) -> Nginx:
     error: RuntimeError | None = None
     for _ in range(attempts):
         http_port, https_port = _free_ports(2)
-        server = Nginx(binary, version, prefix, http_port, https_port, ca)
+        server = Nginx(binary, version, prefix, http_port, https_port, ca, keepalive_defaults)
         _write_config(server)
         try:
             server.start()
@@ -310,15 +341,30 @@ def start_nginx(prefix: Path, ca: trustme.CA, *, attempts: int = 3) -> Nginx:
     raise error
 
 
-@pytest.fixture(scope="session")
-def nginx(tmp_path_factory: pytest.TempPathFactory, ca: trustme.CA) -> Iterator[Nginx]:
-    """A session-wide nginx; skips (or fails with TRIO_HTTP_REQUIRE_NGINX=1) without one."""
+def _require_nginx() -> None:
     if find_nginx() is None:
         message = "nginx not installed: run ci/install.sh"
         if os.environ.get("TRIO_HTTP_REQUIRE_NGINX") == "1":
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def nginx(tmp_path_factory: pytest.TempPathFactory, ca: trustme.CA) -> Iterator[Nginx]:
+    """A session-wide nginx; skips (or fails with TRIO_HTTP_REQUIRE_NGINX=1) without one."""
+    _require_nginx()
     server = start_nginx(tmp_path_factory.mktemp("nginx"), ca)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def nginx_defaults(tmp_path_factory: pytest.TempPathFactory, ca: trustme.CA) -> Iterator[Nginx]:
+    """A session-wide nginx with nginx's own keep-alive defaults; skips like :func:`nginx`."""
+    _require_nginx()
+    server = start_nginx(tmp_path_factory.mktemp("nginx-defaults"), ca, keepalive_defaults=True)
     try:
         yield server
     finally:
