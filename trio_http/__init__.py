@@ -60,6 +60,7 @@ from ._exceptions import SSLError as SSLError
 from ._exceptions import StreamConsumedError as StreamConsumedError
 from ._exceptions import StreamReset as StreamReset
 from ._exceptions import Timeout as Timeout
+from ._exceptions import TooManyContentEncodings as TooManyContentEncodings
 from ._exceptions import TooManyRedirects as TooManyRedirects
 from ._exceptions import TotalTimeout as TotalTimeout
 from ._exceptions import UnrewindableBodyError as UnrewindableBodyError
@@ -157,6 +158,7 @@ __all__ = [
     "StreamReset",
     "Timeout",
     "Timeouts",
+    "TooManyContentEncodings",
     "TooManyRedirects",
     "TotalTimeout",
     "URL",

@@ -13,6 +13,18 @@ MAX_HEADER_BYTES = 64 * 1024  # whole response header block (RemoteProtocolError
 MAX_REDIRECTS = 30  # requests' default (TooManyRedirects)
 MAX_DECOMPRESSION_RATIO = 1000  # decoded bytes per encoded byte (DecompressionBombError)
 MIN_DECOMPRESSION_ALLOWANCE = 10 * 1024 * 1024  # decoded bytes always allowed
+# Codings in one Content-Encoding, identity not counted; urllib3 stops at 5 too.
+MAX_CONTENT_ENCODINGS = 5  # codings per response (TooManyContentEncodings)
+# RFC 6265 §6.1 minimums: 4096 bytes per cookie, 50 per domain, 3000 in all.
+# A cookie is measured as name + value, as browsers measure it: that is what
+# is sent back. Its attributes are stored but never sent, so they are bounded
+# by the whole Set-Cookie value instead.
+MAX_COOKIE_BYTES = 4096  # name + value (a larger Set-Cookie is ignored; by hand: ValueError)
+MAX_SET_COOKIE_BYTES = 8 * 1024  # one Set-Cookie value, attributes included (else ignored)
+MAX_COOKIES_PER_DOMAIN = 180  # cookies kept per domain, as browsers (least recently set go)
+MAX_COOKIES = 3000  # cookies kept in one jar (least recently set go)
+# nginx's default large_client_header_buffers answers 400 to a longer line.
+MAX_COOKIE_HEADER_BYTES = 8 * 1024  # whole "Cookie: ...\r\n" line (cookies past it not sent)
 READ_SIZE = 256 * 1024  # bytes asked for per receive_some on a connection
 WRITE_CHUNK = 64 * 1024  # bytes read per step from file/iterator request bodies
 KEEPALIVE_PROBE_AFTER = 1.0  # seconds idle before a pooled connection is probed

@@ -7,16 +7,38 @@ domain the response's host does not belong to). It talks to
 ``urllib.request``-shaped objects, so two tiny adapters here present a
 :class:`Request` and a :class:`Response` in that shape; nothing else is
 reimplemented.
+
+Limits against a hostile server, none of which the standard jar has:
+
+* a ``Set-Cookie`` whose name and value exceed :data:`MAX_COOKIE_BYTES`, or
+  whose whole value exceeds :data:`MAX_SET_COOKIE_BYTES`, is ignored before
+  the jar parses it, as browsers ignore one (the response does not fail);
+* the jar keeps at most :data:`MAX_COOKIES_PER_DOMAIN` cookies per domain and
+  :data:`MAX_COOKIES` in all. Every cookie stored is stamped from one
+  process-wide counter (creation and last set), and a response that pushes
+  the jar over evicts the least recently set;
+* the ``Cookie`` header a jar builds stays within
+  :data:`MAX_COOKIE_HEADER_BYTES`: when the matching cookies do not fit, those
+  first in RFC 6265 §5.4 order (longer paths, then earlier creation) are sent.
 """
 
 from __future__ import annotations
 
+import heapq
 import http.cookiejar
+import itertools
 import math
 import time
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, final, overload
 
+from ._config import (
+    MAX_COOKIE_BYTES,
+    MAX_COOKIE_HEADER_BYTES,
+    MAX_COOKIES,
+    MAX_COOKIES_PER_DOMAIN,
+    MAX_SET_COOKIE_BYTES,
+)
 from ._exceptions import CookieConflictError
 
 if TYPE_CHECKING:
@@ -30,6 +52,58 @@ __all__ = ["Cookies"]
 
 
 _HEADER_CACHE_SIZE = 256  # distinct (scheme, host, port, path) keys kept
+_COOKIE_LINE_OVERHEAD = len("Cookie: \r\n")  # what the header line adds to its value
+
+# How the jar files a cookie: (domain, path, name).
+_Key = tuple[str, str, str]
+# (creation, last set), both from _CLOCK. One counter for every jar, so that
+# stamps copied from one jar to another still compare.
+_Stamp = tuple[int, int]
+_CLOCK = itertools.count(1)
+_UNSTAMPED: _Stamp = (0, 0)  # stored behind our back (the jar used directly): oldest
+
+
+def _key(cookie: http.cookiejar.Cookie) -> _Key:
+    return (cookie.domain, cookie.path, cookie.name)
+
+
+def _site(domain: str) -> str:
+    # A host-only cookie is filed under "example.com", a Domain one under
+    # ".example.com": one site for the per-domain limit.
+    return domain.lstrip(".")
+
+
+def _wire_len(text: str) -> int:
+    """Bytes ``text`` takes in a header: exact for ASCII, an upper bound otherwise."""
+    # Headers go out as Latin-1 when they can, else as UTF-8 (_headers.py);
+    # UTF-8 is never the shorter.
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def _set_cookie_fits(value: str) -> bool:
+    """Whether one ``Set-Cookie`` value is within the cookie size limits."""
+    size = _wire_len(value)
+    if size <= MAX_COOKIE_BYTES:
+        return True
+    if size > MAX_SET_COOKIE_BYTES:
+        return False
+    # Name and value as http.cookiejar.parse_ns_headers finds them: the text
+    # before the first ";", split at the first "=", stripped.
+    name, _, cookie_value = value.split(";", 1)[0].partition("=")
+    return _wire_len(name.strip()) + _wire_len(cookie_value.strip()) <= MAX_COOKIE_BYTES
+
+
+def _stored(jar: http.cookiejar.CookieJar, key: _Key) -> http.cookiejar.Cookie | None:
+    """The cookie ``jar`` holds under ``key``, if any."""
+    tree = getattr(jar, "_cookies", None)
+    if isinstance(tree, dict):
+        domain, path, name = key
+        cookie: http.cookiejar.Cookie | None = tree.get(domain, {}).get(path, {}).get(name)
+        return cookie
+    for cookie in jar:
+        if _key(cookie) == key:
+            return cookie
+    return None
 
 
 def _all_cookies(jar: http.cookiejar.CookieJar) -> Iterator[http.cookiejar.Cookie]:
@@ -87,8 +161,11 @@ class _HeadersAdapter:
         self._response = response
 
     def get_all(self, name: str, default: list[str]) -> list[str]:
+        # Asked only for Set-Cookie (and the obsolete Set-Cookie2). An
+        # oversized cookie is dropped here, before the jar parses it: browsers
+        # ignore one too, and one cookie must not fail a whole response.
         values = self._response.headers.get_list(name)
-        return values if values else default
+        return [value for value in values if _set_cookie_fits(value)] if values else default
 
 
 @final
@@ -151,6 +228,12 @@ class Cookies(MutableMapping[str, str]):
     Cookies set by hand with ``jar[name] = value`` or :meth:`set` without a
     ``domain`` match every host, like requests' session cookies.
 
+    Limits: a cookie's name and value together hold at most 4096 bytes (a
+    larger one from a server is ignored; set by hand it raises
+    ``ValueError``); the jar keeps at most 180 cookies per domain and 3000 in
+    all (the least recently set go first); the ``Cookie`` header it builds
+    stays within 8 KiB (the cookies that do not fit are not sent).
+
     The mapping view has one key per cookie name. When one name is stored
     for several domains or paths with different values, ``jar[name]`` raises
     :class:`CookieConflictError`; use :meth:`get` with ``domain``/``path``,
@@ -166,7 +249,7 @@ class Cookies(MutableMapping[str, str]):
             lock, so a jar may be shared between threads.
     """
 
-    __slots__ = ("_header_cache", "_header_cache_key", "jar")
+    __slots__ = ("_header_cache", "_header_cache_key", "_stamps", "jar")
 
     def __init__(
         self,
@@ -182,6 +265,9 @@ class Cookies(MutableMapping[str, str]):
         # contents and the clock (earliest expiry) say nothing changed.
         self._header_cache: dict[tuple[str, str, int | None, str], str] = {}
         self._header_cache_key: tuple[tuple[object, ...], float] = ((), 0.0)
+        # When each cookie stored through this object was created and last
+        # set; entries for cookies gone from the jar are pruned now and then.
+        self._stamps: dict[_Key, _Stamp] = {}
         if isinstance(cookies, http.cookiejar.CookieJar):
             self.jar: http.cookiejar.CookieJar = cookies
         else:
@@ -196,7 +282,12 @@ class Cookies(MutableMapping[str, str]):
 
         Cookies the policy refuses (a domain the response's host is not in, a
         path it cannot set) are dropped; an expiry date in the past or
-        ``Max-Age=0`` deletes the stored cookie.
+        ``Max-Age=0`` deletes the stored cookie. A cookie larger than
+        ``MAX_COOKIE_BYTES`` (name and value) or ``MAX_SET_COOKIE_BYTES``
+        (the whole header value) is ignored. When the jar then holds more
+        than ``MAX_COOKIES_PER_DOMAIN`` cookies for a domain the response
+        set cookies for, or more than ``MAX_COOKIES`` in all, the least
+        recently set are evicted.
 
         Raises:
             RuntimeError: the response has no request attached.
@@ -206,16 +297,101 @@ class Cookies(MutableMapping[str, str]):
         request = response.request
         if request is None:
             raise RuntimeError("cannot extract cookies from a response without a request")
-        self.jar.extract_cookies(
+        jar = self.jar
+        adapter = _RequestAdapter(request)
+        # What CookieJar.extract_cookies does, one cookie at a time so that
+        # each cookie stored can be stamped.
+        sites: set[str] = set()
+        for cookie in jar.make_cookies(
             _ResponseAdapter(response),  # type: ignore[arg-type]
-            _RequestAdapter(request),  # type: ignore[arg-type]
-        )
+            adapter,  # type: ignore[arg-type]
+        ):
+            if self._store(cookie, adapter):
+                sites.add(_site(cookie.domain))
+        if sites:
+            self._evict(sites)
+
+    def _store(
+        self,
+        cookie: http.cookiejar.Cookie,
+        request: _RequestAdapter | None = None,
+        stamp: _Stamp | None = None,
+    ) -> bool:
+        """Store ``cookie`` and stamp it; return whether it was stored.
+
+        With ``request``, only if the jar's policy accepts it from there.
+        ``stamp`` carries a copied cookie's stamp over.
+        """
+        jar = self.jar
+        key = _key(cookie)
+        previous = _stored(jar, key)
+        if request is None:
+            jar.set_cookie(cookie)
+        else:
+            jar.set_cookie_if_ok(cookie, request)  # type: ignore[arg-type]
+            if _stored(jar, key) is not cookie:
+                return False
+        if stamp is None:
+            now = next(_CLOCK)
+            # RFC 6265 §5.3 step 11.3: a cookie that replaces another keeps
+            # the other's creation time.
+            created = now if previous is None else self._stamps.get(key, _UNSTAMPED)[0]
+            stamp = (created, now)
+        self._stamps[key] = stamp
+        return True
+
+    def _evict(self, sites: set[str]) -> None:
+        """Enforce the per-domain limit for ``sites`` and the total limit.
+
+        Evicts expired cookies first, then the least recently set. One pass
+        over the jar, made only after a response stored cookies.
+        """
+        cookies = list(_all_cookies(self.jar))
+        stamps = self._stamps
+        if len(stamps) > len(cookies):
+            present = {_key(cookie) for cookie in cookies}
+            self._stamps = stamps = {key: stamps[key] for key in present if key in stamps}
+        if len(cookies) <= min(MAX_COOKIES_PER_DOMAIN, MAX_COOKIES):
+            return
+        now = int(time.time())
+
+        def last_set(cookie: http.cookiejar.Cookie) -> tuple[bool, int]:
+            # RFC 6265 §5.3 step 12: expired cookies go first.
+            return (not cookie.is_expired(now), stamps.get(_key(cookie), _UNSTAMPED)[1])
+
+        by_site: dict[str, list[http.cookiejar.Cookie]] = {site: [] for site in sites}
+        for cookie in cookies:
+            group = by_site.get(_site(cookie.domain))
+            if group is not None:
+                group.append(cookie)
+        evicted: list[http.cookiejar.Cookie] = []
+        for group in by_site.values():
+            excess = len(group) - MAX_COOKIES_PER_DOMAIN
+            if excess > 0:
+                evicted += heapq.nsmallest(excess, group, key=last_set)
+        excess = len(cookies) - len(evicted) - MAX_COOKIES
+        if excess > 0:
+            chosen = {id(cookie) for cookie in evicted}
+            rest = (cookie for cookie in cookies if id(cookie) not in chosen)
+            evicted += heapq.nsmallest(excess, rest, key=last_set)
+        for cookie in evicted:
+            self._forget(cookie)
+
+    def _forget(self, cookie: http.cookiejar.Cookie) -> None:
+        self._stamps.pop(_key(cookie), None)
+        try:
+            self.jar.clear(cookie.domain, cookie.path, cookie.name)
+        except KeyError:
+            pass  # already gone (another thread, or expired and cleared)
 
     def set_cookie_header(self, request: Request) -> None:
         """Add a ``Cookie`` header with the cookies that match ``request.url``.
 
         Secure cookies go only to ``https``; expired ones are dropped. A
-        ``Cookie`` header already on the request is left alone.
+        ``Cookie`` header already on the request is left alone. The header
+        line stays within ``MAX_COOKIE_HEADER_BYTES``: when the matching
+        cookies do not all fit, those first in RFC 6265 §5.4 order (longer
+        paths, then earlier creation) are sent and the others left out.
         """
         jar = self.jar
         if not getattr(jar, "_cookies", True):
@@ -241,13 +417,51 @@ class Cookies(MutableMapping[str, str]):
         key = (url.scheme, url.host, url.port, url.path)
         value = self._header_cache.get(key)
         if value is None:
-            jar.add_cookie_header(_RequestAdapter(request))  # type: ignore[arg-type]
+            adapter = _RequestAdapter(request)
+            jar.add_cookie_header(adapter)  # type: ignore[arg-type]
             value = request.headers.get("Cookie") or ""
+            if _wire_len(value) + _COOKIE_LINE_OVERHEAD > MAX_COOKIE_HEADER_BYTES:
+                value = self._header_within_limit(adapter)
+                if value:
+                    request.headers["Cookie"] = value
+                else:
+                    del request.headers["Cookie"]
             if len(self._header_cache) >= _HEADER_CACHE_SIZE:
                 self._header_cache.clear()
             self._header_cache[key] = value
         elif value:
             request.headers["Cookie"] = value
+
+    def _header_within_limit(self, request: _RequestAdapter) -> str:
+        """A ``Cookie`` value of the matching cookies that fit, in RFC order.
+
+        A cookie that does not fit is left out; a later, smaller one may
+        still go. Called just after ``add_cookie_header``, which set the
+        jar's clock for the expiry checks.
+        """
+        # The jar's own matching rules, as a list rather than joined text:
+        # only a private helper gives that. Without it, send nothing rather
+        # than an oversized header.
+        cookies_for: Callable[[_RequestAdapter], list[http.cookiejar.Cookie]] | None = getattr(
+            self.jar, "_cookies_for_request", None
+        )
+        if cookies_for is None:
+            return ""
+        stamps = self._stamps
+        matching = sorted(
+            cookies_for(request),
+            key=lambda cookie: (-len(cookie.path), stamps.get(_key(cookie), _UNSTAMPED)[0]),
+        )
+        budget = MAX_COOKIE_HEADER_BYTES - _COOKIE_LINE_OVERHEAD
+        pieces: list[str] = []
+        for cookie in matching:
+            # Netscape syntax, the only kind the default policy stores.
+            piece = cookie.name if cookie.value is None else f"{cookie.name}={cookie.value}"
+            size = _wire_len(piece) + (2 if pieces else 0)  # "; " between pieces
+            if size <= budget:
+                pieces.append(piece)
+                budget -= size
+        return "; ".join(pieces)
 
     # -- requests-style API ------------------------------------------------
 
@@ -271,8 +485,22 @@ class Cookies(MutableMapping[str, str]):
             path: the path prefix it is sent for.
             secure: send it only over https.
             expires: expiry as a Unix timestamp; ``None`` for a session cookie.
+
+        Raises:
+            ValueError: the name and value together are longer than
+                ``MAX_COOKIE_BYTES`` (4096 bytes), more than browsers keep
+                or servers accept.
         """
-        self.jar.set_cookie(_make_cookie(name, value, domain, path, secure, expires))
+        # The one place where hand-set cookies enter (mapping, keyword and
+        # cookies= arguments all come here), checked once; cookies copied
+        # whole from another jar are not re-measured.
+        size = _wire_len(name) + _wire_len(value or "")
+        if size > MAX_COOKIE_BYTES:
+            raise ValueError(
+                f"cookie {name!r} is {size} bytes long (name and value); "
+                f"at most {MAX_COOKIE_BYTES} bytes are allowed, as in browsers"
+            )
+        self._store(_make_cookie(name, value, domain, path, secure, expires))
 
     def _matching(
         self, name: str | None, domain: str | None, path: str | None
@@ -326,15 +554,16 @@ class Cookies(MutableMapping[str, str]):
     def delete(self, name: str, domain: str | None = None, path: str | None = None) -> None:
         """Remove every cookie called ``name`` (in ``domain``/``path`` if given)."""
         for cookie in self._matching(name, domain, path):
-            self.jar.clear(cookie.domain, cookie.path, cookie.name)
+            self._forget(cookie)
 
     def clear(self, domain: str | None = None, path: str | None = None) -> None:
         """Remove all cookies, or those stored for ``domain`` and/or ``path``."""
         if domain is None and path is None:
             self.jar.clear()
+            self._stamps.clear()
             return
         for cookie in self._matching(None, domain, path):
-            self.jar.clear(cookie.domain, cookie.path, cookie.name)
+            self._forget(cookie)
 
     def update(  # type: ignore[override]
         self,
@@ -348,12 +577,18 @@ class Cookies(MutableMapping[str, str]):
         /,
         **kwargs: str,
     ) -> None:
-        """Add cookies: whole cookies from a jar, or names and values."""
+        """Add cookies: whole cookies from a jar, or names and values.
+
+        Raises:
+            ValueError: a name and value together exceed ``MAX_COOKIE_BYTES``.
+        """
         if isinstance(cookies, Cookies):
-            cookies = cookies.jar
-        if isinstance(cookies, http.cookiejar.CookieJar):
+            stamps = cookies._stamps
+            for cookie in cookies.jar:
+                self._store(cookie, stamp=stamps.get(_key(cookie)))
+        elif isinstance(cookies, http.cookiejar.CookieJar):
             for cookie in cookies:
-                self.jar.set_cookie(cookie)
+                self._store(cookie)
         elif isinstance(cookies, Mapping):
             for name, value in cookies.items():
                 self.set(name, value)
@@ -383,7 +618,7 @@ class Cookies(MutableMapping[str, str]):
         if not matches:
             raise KeyError(name)
         for cookie in matches:
-            self.jar.clear(cookie.domain, cookie.path, cookie.name)
+            self._forget(cookie)
 
     def __iter__(self) -> Iterator[str]:
         return iter(dict.fromkeys(cookie.name for cookie in self.jar))

@@ -9,6 +9,11 @@ consumed so far. Once the output exceeds ``max(min_allowance, max_ratio *
 encoded)`` it raises :class:`DecompressionBombError`, so a tiny input can
 never allocate a huge buffer.
 
+A chain of more than :data:`MAX_CONTENT_ENCODINGS` codings raises
+:class:`TooManyContentEncodings` from :func:`make_decoder`, before a single
+decoder exists: each layer would cost a decompressor's memory and a pass
+over every byte, and real servers send one coding, rarely two.
+
 Stream ends, decided once for every coding:
 
 * a stream that stops before its end marker (a truncated gzip member, an
@@ -28,8 +33,8 @@ import zlib
 from types import ModuleType
 from typing import Any
 
-from ._config import MAX_DECOMPRESSION_RATIO, MIN_DECOMPRESSION_ALLOWANCE
-from ._exceptions import ContentDecodingError, DecompressionBombError
+from ._config import MAX_CONTENT_ENCODINGS, MAX_DECOMPRESSION_RATIO, MIN_DECOMPRESSION_ALLOWANCE
+from ._exceptions import ContentDecodingError, DecompressionBombError, TooManyContentEncodings
 
 __all__ = [
     "ContentDecoder",
@@ -409,11 +414,14 @@ def make_decoder(
     Unknown codings are passed through unchanged, as requests does.
 
     Args:
-        content_encoding: the header value.
+        content_encoding: the header value (repeated header lines joined
+            with commas).
         max_ratio: decoded bytes allowed per encoded byte.
         min_allowance: decoded bytes always allowed, whatever the ratio.
 
     Raises:
+        TooManyContentEncodings: more than ``MAX_CONTENT_ENCODINGS`` (5)
+            codings other than ``identity``.
         ContentDecodingError: a coding needs a package that is not installed.
     """
     if content_encoding is None:
@@ -421,12 +429,22 @@ def make_decoder(
     value = content_encoding.strip().lower()
     if value in _IDENTITY:
         return None
-    meter = _Meter(max_ratio, min_allowance)
     if "," not in value:
-        return _make_stage(value, meter, True)
+        return _make_stage(value, _Meter(max_ratio, min_allowance), True)
+    tokens = [token.strip() for token in value.split(",")]
+    # identity (and an empty list element, RFC 9110 §5.6.1) costs nothing,
+    # so it does not count; an unknown coding does, since the server claims
+    # a layer that we would pass on undecoded.
+    codings = len(tokens) - sum(token in _IDENTITY for token in tokens)
+    if codings > MAX_CONTENT_ENCODINGS:
+        raise TooManyContentEncodings(
+            f"the response's Content-Encoding lists {codings} codings; at most "
+            f"{MAX_CONTENT_ENCODINGS} are decoded (identity not counted)"
+        )
+    meter = _Meter(max_ratio, min_allowance)
     stages: list[ContentDecoder] = []
-    for token in reversed(value.split(",")):
-        stage = _make_stage(token.strip(), meter, not stages)
+    for token in reversed(tokens):
+        stage = _make_stage(token, meter, not stages)
         if stage is not None:
             stages.append(stage)
     if not stages:

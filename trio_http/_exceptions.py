@@ -33,7 +33,8 @@ requests lacks slot in where a requests user would look for them::
     │   └── JSONDecodeError (+json.JSONDecodeError, so also ValueError)
     ├── ChunkedEncodingError            body ended before its declared length
     ├── ContentDecodingError
-    │   └── DecompressionBombError      decoded size exceeded the allowed ratio
+    │   ├── DecompressionBombError      decoded size exceeded the allowed ratio
+    │   └── TooManyContentEncodings     more codings than MAX_CONTENT_ENCODINGS
     ├── CookieConflictError (+RuntimeError) several cookies match one name
     ├── StreamConsumedError (+TypeError)
     ├── ResponseNotRead                 .content before the body was read
@@ -93,6 +94,7 @@ __all__ = [
     "StreamConsumedError",
     "StreamReset",
     "Timeout",
+    "TooManyContentEncodings",
     "TooManyRedirects",
     "TotalTimeout",
     "URLRequired",
@@ -261,6 +263,16 @@ class ContentDecodingError(RequestException):
 
 class DecompressionBombError(ContentDecodingError):
     """Decoding the body produced more than the allowed size or ratio."""
+
+
+class TooManyContentEncodings(ContentDecodingError):
+    """The response's ``Content-Encoding`` lists more than five codings.
+
+    ``identity`` does not count; repeated header lines count together.
+
+    Raised when the body is first read, before any of it is decoded; the
+    undecoded body can still be read with ``aiter_raw``/``iter_raw``.
+    """
 
 
 class CookieConflictError(RequestException, RuntimeError):

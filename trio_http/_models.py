@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol, final
 
 from . import _decoders
 from ._exceptions import (
+    ContentDecodingError,
     HTTPError,
     JSONDecodeError,
     LocalProtocolError,
@@ -469,6 +470,24 @@ class Response:
     def is_stream_consumed(self) -> bool:
         return self._stream_consumed
 
+    def _content_decoder(self) -> _decoders.ContentDecoder | None:
+        """The decoder for this body's Content-Encoding, or None for identity.
+
+        Called before the body is touched, so after an error the body can
+        still be read undecoded with ``aiter_raw``/``iter_raw``.
+
+        Raises:
+            TooManyContentEncodings: the header lists too many codings.
+            ContentDecodingError: a coding needs a package not installed.
+        """
+        try:
+            return _decoders.make_decoder(self.headers.get("Content-Encoding"))
+        except ContentDecodingError as exc:
+            exc.response = self
+            if exc.request is None:
+                exc.request = self.request
+            raise
+
     async def aread(self) -> bytes:
         """Read the whole (decoded) body into memory and close the stream.
 
@@ -485,8 +504,8 @@ class Response:
             )
         # The common case, one small body: iterate the transport's stream
         # directly rather than through the aiter_* generator layers.
+        decoder = self._content_decoder()
         self._stream_consumed = True
-        decoder = _decoders.make_decoder(self.headers.get("Content-Encoding"))
         stream = self.stream
         take_ready = getattr(stream, "take_ready", None)
         ready = take_ready() if take_ready is not None else None
@@ -548,6 +567,8 @@ class Response:
         Raises:
             StreamConsumedError: the body was already iterated.
             DecompressionBombError: decoding exceeded the allowed ratio.
+            TooManyContentEncodings: the Content-Encoding lists more than
+                five codings (raised before any byte is read).
             ContentDecodingError: the encoded bytes are corrupt.
         """
         if self._content is not None:
@@ -559,7 +580,7 @@ class Response:
             if tail:
                 yield tail
             return
-        decoder = _decoders.make_decoder(self.headers.get("Content-Encoding"))
+        decoder = self._content_decoder()
         if decoder is None and chunk_size is None:
             async for raw in self.aiter_raw():
                 yield raw
@@ -692,7 +713,7 @@ class Response:
             if tail:
                 yield tail
             return
-        decoder = _decoders.make_decoder(self.headers.get("Content-Encoding"))
+        decoder = self._content_decoder()
         for batch in self._raw_batches():
             for raw in batch:
                 data = decoder.decode(raw) if decoder is not None else raw

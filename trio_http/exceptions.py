@@ -39,6 +39,7 @@ from ._exceptions import RetryError as RetryError
 from ._exceptions import SSLError as SSLError
 from ._exceptions import StreamConsumedError as StreamConsumedError
 from ._exceptions import Timeout as Timeout
+from ._exceptions import TooManyContentEncodings as TooManyContentEncodings
 from ._exceptions import TooManyRedirects as TooManyRedirects
 from ._exceptions import TotalTimeout as TotalTimeout
 from ._exceptions import UnrewindableBodyError as UnrewindableBodyError
@@ -79,6 +80,7 @@ __all__ = [
     "SSLError",
     "StreamConsumedError",
     "Timeout",
+    "TooManyContentEncodings",
     "TooManyRedirects",
     "TotalTimeout",
     "URLRequired",
