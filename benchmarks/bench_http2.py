@@ -66,7 +66,12 @@ async def _drive(get: GetFn, url: str, count: int, in_flight: int) -> None:
 
 async def gets_trio_http(server: Nginx, count: int, in_flight: int) -> list[float]:
     url = server.https_url + "/ok"
-    async with trio_http.AsyncClient(http2=True, verify=str(server.ca_bundle)) as client:
+    # One connection: beyond nginx's 128 streams, requests wait for a slot
+    # instead of opening more connections (the default).
+    limits = trio_http.Limits(max_connections_per_host=1)
+    async with trio_http.AsyncClient(
+        http2=True, verify=str(server.ca_bundle), limits=limits
+    ) as client:
         await _drive(client.get, url, min(count, 500), in_flight)
         with timed() as elapsed:
             await _drive(client.get, url, count, in_flight)
