@@ -8,6 +8,7 @@ was not disturbed.
 from __future__ import annotations
 
 import ssl
+from contextlib import aclosing
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -302,8 +303,9 @@ async def test_unread_response_does_not_grow_past_the_window(h2_server: H2Server
         async with client.stream("GET", h2_server.url + "/endless") as response:
             await trio.sleep(0.3)
             assert sent <= (1 << 18)
-            async for _ in response.aiter_raw():
-                break
+            async with aclosing(response.aiter_raw()) as chunks:
+                async for _ in chunks:
+                    break
             await trio.sleep(0.1)
             assert sent <= 2 * (1 << 18)
         await client.get(h2_server.url + "/ok")
@@ -920,8 +922,9 @@ async def test_closing_a_streamed_response_early_resets_the_stream(h2_server: H2
 
     async with h2c_client() as client:
         async with client.stream("GET", h2_server.url + "/long") as response:
-            async for _ in response.aiter_raw():
-                break
+            async with aclosing(response.aiter_raw()) as chunks:
+                async for _ in chunks:
+                    break
         await until(lambda: bool(h2_server.resets))
         assert h2_server.resets[0][1] == 8
         await sibling_and_follow_up_work(client, h2_server)

@@ -25,6 +25,7 @@ from trio_http._transports._http2_engine import (
     CLOSED_STREAMS_KEPT,
     H2_CONFIG,
     LEAN_DATA,
+    LEAN_GOAWAY,
     DataChunk,
     H2Engine,
 )
@@ -415,6 +416,10 @@ def goaway_or_none(data: bytes) -> int | None:
         return goaway_code(data)
     except AssertionError:
         return None
+
+
+def test_installed_h2_has_what_the_goaway_step_uses() -> None:
+    assert LEAN_GOAWAY
 
 
 def test_engine_takes_goaway_frames_itself() -> None:

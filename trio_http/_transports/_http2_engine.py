@@ -41,12 +41,16 @@ changes, each keeping h2 the authority on protocol state:
   frame whether or not anything logs it; a DATA frame's repr hex-encodes
   its payload.
 
-The fast DATA step reads three private members of h2 (the connection's
+This class is the one place that touches h2's private members, and each
+use is probed at import. The fast DATA step reads three (the connection's
 inbound window manager, and the stream's window manager and
-``_track_content_length``). :data:`LEAN_DATA` says whether the installed
-h2 has them; without them DATA frames still skip hyperframe but go through
-h2's DATA handler (``tests/test_http2_engine.py`` fails when they are
-missing, so the loss cannot go unnoticed).
+``_track_content_length``): :data:`LEAN_DATA` says whether the installed h2
+has them; without them DATA frames still skip hyperframe but go through h2's
+DATA handler. The GOAWAY step and the closed-stream record use h2's GOAWAY
+handler, its send buffer and its closed-stream table: :data:`LEAN_GOAWAY`;
+without them h2's own handling applies. ``tests/test_http2_engine.py`` fails
+when either is False, so the loss cannot go unnoticed, and ``pyproject.toml``
+bounds h2 to the versions tested.
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ import hyperframe.frame
 if TYPE_CHECKING:
     from h2._typing import Buffer
 
-__all__ = ["CLOSED_STREAMS_KEPT", "H2_CONFIG", "LEAN_DATA", "DataChunk", "H2Engine"]
+__all__ = ["CLOSED_STREAMS_KEPT", "H2_CONFIG", "LEAN_DATA", "LEAN_GOAWAY", "DataChunk", "H2Engine"]
 
 H2_CONFIG = h2.config.H2Configuration(
     client_side=True,
@@ -115,6 +119,24 @@ def _has_lean_members() -> bool:
 
 #: Whether the installed h2 has the members the fast DATA step uses.
 LEAN_DATA = _has_lean_members()
+
+
+def _has_goaway_members() -> bool:
+    probe = h2.connection.H2Connection(config=H2_CONFIG)
+    table = getattr(probe, "_frame_dispatch_table", None)
+    return (
+        isinstance(table, dict)
+        and hyperframe.frame.GoAwayFrame in table
+        and callable(getattr(probe, "_receive_goaway_frame", None))
+        and isinstance(getattr(probe, "_data_to_send", None), bytearray)
+        and isinstance(getattr(probe, "_closed_streams", None), dict)
+        and callable(getattr(probe, "_stream_is_closed_by_reset", None))
+    )
+
+
+#: Whether the installed h2 has the members the GOAWAY step and the bounded
+#: closed-stream record use; without them h2's own handling applies.
+LEAN_GOAWAY = _has_goaway_members()
 
 
 @final
@@ -186,8 +208,9 @@ class H2Engine(h2.connection.H2Connection):
     def __init__(self) -> None:
         super().__init__(config=H2_CONFIG)
         # h2 dispatches on the frame's class; ours are DATA frames too.
-        table: dict[Any, Any] = self._frame_dispatch_table
-        table[_QuietDataFrame] = table[_DataFrame] = self._receive_data_frame
+        table: dict[Any, Any] | None = getattr(self, "_frame_dispatch_table", None)
+        if table is not None:
+            table[_QuietDataFrame] = table[_DataFrame] = self._receive_data_frame
         # The start of a frame whose end has not arrived yet.
         self._partial = b""
         self._in_header_block = False
@@ -212,6 +235,8 @@ class H2Engine(h2.connection.H2Connection):
     def _stream_is_closed_by_reset(self, stream_id: int) -> bool:
         if super()._stream_is_closed_by_reset(stream_id):
             return True
+        if not LEAN_GOAWAY:
+            return False
         # One of our streams that fell out of the bounded record: a late
         # frame on it is a stream error, never a reason to end every other
         # stream on the connection.
@@ -225,6 +250,11 @@ class H2Engine(h2.connection.H2Connection):
     def has_output(self) -> bool:
         return bool(self._data_to_send)
 
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes queued to send and not yet taken by ``data_to_send``."""
+        return len(self._data_to_send)
+
     def _receive_goaway_frame(self, frame: Any) -> Any:
         # h2 drops every frame we queued and moves to CLOSED when GOAWAY
         # arrives, so the next frame in the same read (servers send their
@@ -233,6 +263,8 @@ class H2Engine(h2.connection.H2Connection):
         # still complete, and what we queued for them (DATA, WINDOW_UPDATE,
         # RST_STREAM) must still go out. The connection stops opening
         # streams itself (HTTP2Connection._on_goaway).
+        if not LEAN_GOAWAY:
+            return super()._receive_goaway_frame(frame)
         queued = self._data_to_send
         result = super()._receive_goaway_frame(frame)
         self._data_to_send = queued + self._data_to_send

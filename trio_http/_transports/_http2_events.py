@@ -1,0 +1,390 @@
+"""What an HTTP/2 connection's events mean for its streams: pure routing, no I/O.
+
+How this works. :class:`StreamRouter` owns the state of one connection that
+needs no ``await``: the table of open streams (:class:`StreamState`, one per
+request), the stream slots, the GOAWAY bookkeeping and the first error. The
+reader in ``_http2.py`` feeds it the events :class:`~._http2_engine.H2Engine`
+makes of each read (:meth:`StreamRouter.dispatch`); every handler updates a
+stream and wakes its request through the stream's ``waker``, a callback the
+async shell sets while a request waits. Nothing here imports Trio, so the
+rules below are tested without sockets (``tests/test_http2_events.py``):
+
+- a response, DATA, trailers or a reset go to their stream only; a header
+  block breaking RFC 9113's field rules resets that stream (§8.1.1);
+- DATA on a stream its request abandoned is handed back to the flow window
+  at once;
+- GOAWAY stops new streams; streams above the last id were not processed
+  and are marked for a retry elsewhere (§8.7); a graceful GOAWAY lets the
+  others finish, an error GOAWAY fails them;
+- a connection failure fails every open stream, each with its own error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import h2.errors
+import h2.events
+import h2.exceptions
+import h2.settings
+import hpack
+
+from .._exceptions import (
+    RemoteProtocolError,
+    RequestException,
+    ResponseTooLarge,
+    StreamReset,
+)
+from ._http2_engine import DataChunk, H2Engine
+from ._http2_state import (
+    MalformedFields,
+    ReceiveBuffer,
+    RetryableStreamError,
+    StreamSlots,
+    check_response_fields,
+    check_trailer_fields,
+    split_for_goaway,
+)
+
+if TYPE_CHECKING:
+    from .._models import Request
+
+__all__ = ["WAKE_BATCH", "StreamRouter", "StreamState", "code_name", "protocol_error"]
+
+# Buffered bytes on one stream that wake its reader even while more arrive.
+WAKE_BATCH = 256 * 1024
+_CANCEL = h2.errors.ErrorCodes.CANCEL
+_REFUSED = h2.errors.ErrorCodes.REFUSED_STREAM
+_PROTOCOL_ERROR = h2.errors.ErrorCodes.PROTOCOL_ERROR
+_NO_ERROR = h2.errors.ErrorCodes.NO_ERROR
+
+
+class StreamState:
+    """What one request's stream has received; the router fills it."""
+
+    __slots__ = (
+        "body",
+        "ended",
+        "error",
+        "headers",
+        "informational",
+        "local_closed",
+        "malformed",
+        "request",
+        "status",
+        "stream_id",
+        "trailers",
+        "wake_deferred",
+        "waker",
+    )
+
+    def __init__(self, stream_id: int, request: Request) -> None:
+        self.stream_id = stream_id
+        self.request = request
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] | None = None
+        self.trailers: list[tuple[bytes, bytes]] | None = None
+        self.informational: list[tuple[int, list[tuple[bytes, bytes]]]] | None = None
+        self.body = ReceiveBuffer()
+        self.ended = False
+        self.local_closed = False
+        self.malformed = False  # a header block broke RFC 9113; the stream was reset
+        self.error: Exception | None = None
+        # Set by the async shell while the request waits; called once.
+        self.waker: Callable[[], None] | None = None
+        self.wake_deferred = False
+
+    def wake(self) -> None:
+        """Wake the request waiting on this stream, if one is."""
+        waker = self.waker
+        if waker is not None:
+            self.waker = None
+            waker()
+
+
+class StreamRouter:
+    """The streams, slots and GOAWAY state of one HTTP/2 connection.
+
+    Args:
+        engine: the connection's h2 state (frames to send are queued there;
+            the shell's writer sends them).
+        on_draining: called once when the connection stops taking new
+            streams (GOAWAY, error, closing).
+    """
+
+    def __init__(self, engine: H2Engine, on_draining: Callable[[], None]) -> None:
+        self._h2 = engine
+        self._on_draining: Callable[[], None] | None = on_draining
+        self.streams: dict[int, StreamState] = {}
+        self.window_waiters: set[StreamState] = set()
+        self.slots = StreamSlots()
+        self.error: Exception | None = None
+        self.goaway_last_id: int | None = None
+        self.graceful_goaway = False  # a GOAWAY with NO_ERROR arrived
+        # Streams with new DATA whose request has not been woken yet: a
+        # download arrives in many reads, and the shell wakes them once the
+        # reader would block (see flush_wakes).
+        self.deferred_wakes: list[StreamState] = []
+        self._handlers: dict[type[Any], Callable[[Any], None]] = {
+            h2.events.ResponseReceived: self._on_response,
+            DataChunk: self._on_data,
+            h2.events.DataReceived: self._on_data,
+            h2.events.StreamEnded: self._on_end,
+            h2.events.TrailersReceived: self._on_trailers,
+            h2.events.InformationalResponseReceived: self._on_informational,
+            h2.events.StreamReset: self._on_reset,
+            h2.events.WindowUpdated: self._on_window,
+            h2.events.RemoteSettingsChanged: self._on_settings,
+            h2.events.ConnectionTerminated: self._on_goaway,
+            h2.events.PushedStreamReceived: self._on_push,
+        }
+
+    # -- events -------------------------------------------------------------
+
+    def dispatch(self, events: Iterable[Any]) -> None:
+        """Apply received events, in order; events of no interest are skipped."""
+        handlers = self._handlers
+        for event in events:
+            handler = handlers.get(type(event))
+            if handler is not None:
+                handler(event)
+
+    def flush_wakes(self) -> None:
+        """Wake the requests whose DATA arrived since the last flush."""
+        deferred, self.deferred_wakes = self.deferred_wakes, []
+        for stream in deferred:
+            stream.wake_deferred = False
+            stream.wake()
+
+    def _on_response(self, event: h2.events.ResponseReceived) -> None:
+        stream = self.streams.get(event.stream_id)
+        if stream is None:
+            return
+        try:
+            status, headers = check_response_fields(event.headers)
+        except MalformedFields as exc:
+            self._malformed(stream, f"malformed response headers: {exc}")
+            return
+        stream.status = status
+        stream.headers = headers
+        stream.wake()
+
+    def _malformed(self, stream: StreamState, message: str) -> None:
+        """A stream error (RFC 9113 §8.1.1): reset that stream, fail its request."""
+        stream.malformed = True
+        if stream.error is None:
+            stream.error = RemoteProtocolError(message)
+        try:
+            self._h2.reset_stream(stream.stream_id, _PROTOCOL_ERROR)
+        except h2.exceptions.ProtocolError:
+            pass  # already closed by the peer
+        stream.wake()
+
+    def _on_data(self, event: DataChunk | h2.events.DataReceived) -> None:
+        stream_id: int = event.stream_id
+        stream = self.streams.get(stream_id)
+        length: int = event.flow_controlled_length
+        if stream is None:
+            # Abandoned by its request: hand the bytes back at once.
+            if length:
+                self._h2.acknowledge_received_data(length, stream_id)
+            return
+        body = stream.body
+        body.push(event.data, length)
+        if body.buffered >= WAKE_BATCH or stream.waker is None:
+            stream.wake()
+        elif not stream.wake_deferred:
+            stream.wake_deferred = True
+            self.deferred_wakes.append(stream)
+
+    def _on_end(self, event: h2.events.StreamEnded) -> None:
+        stream = self.streams.get(event.stream_id)
+        if stream is not None and not stream.malformed:
+            stream.ended = True
+            stream.wake()
+
+    def _on_trailers(self, event: h2.events.TrailersReceived) -> None:
+        stream = self.streams.get(event.stream_id)
+        if stream is not None:
+            try:
+                stream.trailers = check_trailer_fields(list(event.headers))
+            except MalformedFields as exc:
+                # The body is not reported as complete: its end was malformed.
+                self._malformed(stream, f"malformed trailers: {exc}")
+
+    def _on_informational(self, event: h2.events.InformationalResponseReceived) -> None:
+        stream = self.streams.get(event.stream_id)
+        if stream is not None:
+            try:
+                status, headers = check_response_fields(event.headers)
+            except MalformedFields as exc:
+                self._malformed(stream, f"malformed informational response: {exc}")
+                return
+            if stream.informational is None:
+                stream.informational = []
+            stream.informational.append((status, headers))
+            stream.wake()
+
+    def _on_reset(self, event: h2.events.StreamReset) -> None:
+        stream = self.streams.get(event.stream_id)
+        if stream is None:
+            return
+        code = int(event.error_code)
+        if code == _REFUSED:
+            stream.error = not_processed(
+                stream, f"the server refused stream {stream.stream_id} (REFUSED_STREAM)"
+            )
+        elif not (stream.ended and code == _NO_ERROR):
+            # RFC 9113 §8.1: NO_ERROR after a complete response only means
+            # "stop sending the request body".
+            stream.error = StreamReset(
+                f"the server reset the stream ({code_name(code)})", error_code=code
+            )
+        stream.local_closed = True
+        stream.wake()
+        self.window_waiters.discard(stream)
+
+    def _on_window(self, event: h2.events.WindowUpdated) -> None:
+        if event.stream_id:
+            stream = self.streams.get(event.stream_id)
+            if stream is not None:
+                stream.wake()
+            return
+        for stream in self.window_waiters:
+            stream.wake()
+
+    def _on_settings(self, event: h2.events.RemoteSettingsChanged) -> None:
+        changed = event.changed_settings
+        limit = changed.get(h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS)
+        if limit is not None:
+            for waiter in self.slots.set_max_concurrent(limit.new_value):
+                waiter.wake()
+        if h2.settings.SettingCodes.INITIAL_WINDOW_SIZE in changed:
+            for stream in self.window_waiters:
+                stream.wake()
+
+    def _on_goaway(self, event: h2.events.ConnectionTerminated) -> None:
+        last_id: int = event.last_stream_id or 0
+        if self.goaway_last_id is not None:
+            # RFC 9113 §6.8: a later GOAWAY may lower the last id, never raise it.
+            last_id = min(last_id, self.goaway_last_id)
+        code = int(event.error_code or 0)
+        self.goaway_last_id = last_id
+        self.stop_accepting()
+        keep, retry = split_for_goaway(self.streams, last_id)
+        for stream_id in retry:
+            stream = self.streams[stream_id]
+            stream.error = not_processed(
+                stream, f"the server sent GOAWAY before processing stream {stream_id}"
+            )
+            stream.local_closed = True
+            stream.wake()
+        if code == _NO_ERROR:
+            self.graceful_goaway = True
+            return
+        error = RemoteProtocolError(
+            f"the server closed the HTTP/2 connection ({code_name(code)}"
+            + (f": {event.additional_data!r}" if event.additional_data else "")
+            + ")"
+        )
+        for stream_id in keep:
+            stream = self.streams[stream_id]
+            if stream.error is None and not stream.ended:
+                stream.error = self._lost_error(stream, error)
+            stream.wake()
+        self.connection_failed(error)
+
+    def _on_push(self, event: h2.events.PushedStreamReceived) -> None:
+        # We sent SETTINGS_ENABLE_PUSH=0; a push racing that setting is refused.
+        if event.pushed_stream_id:
+            self._h2.reset_stream(event.pushed_stream_id, _REFUSED)
+
+    # -- the connection's end -------------------------------------------------
+
+    def stop_accepting(self) -> None:
+        """Take no new streams: refuse every slot waiter, tell the pool once."""
+        for waiter in self.slots.stop_accepting():
+            waiter.wake()
+        on_draining, self._on_draining = self._on_draining, None
+        if on_draining is not None:
+            on_draining()
+
+    def connection_failed(self, error: Exception) -> None:
+        """The connection is done for: take no new stream from now on.
+
+        The first error is kept; :meth:`fail_streams` hands it to the open
+        streams once the reader has stopped. Stopping new streams at once
+        matters: until the shell has unwound its tasks, the pool would
+        otherwise keep handing out a connection that can only fail.
+        """
+        if self.error is None:
+            self.error = error
+        self.stop_accepting()
+
+    def fail_streams(self, error: Exception) -> None:
+        """Fail every open stream (a connection-level failure), each with its own error."""
+        self.connection_failed(error)
+        goaway_id = self.goaway_last_id
+        for stream in list(self.streams.values()):
+            if stream.error is None and not stream.ended:
+                if goaway_id is not None and stream.stream_id > goaway_id:
+                    stream.error = not_processed(
+                        stream, "the server closed the connection before processing this request"
+                    )
+                else:
+                    stream.error = self._lost_error(stream, error)
+            stream.wake()
+        for stream in self.window_waiters:
+            stream.wake()
+
+    def _lost_error(self, stream: StreamState, error: Exception) -> Exception:
+        """The error for a stream the connection ended under, at or below the last id.
+
+        After a graceful GOAWAY a stream that got no answer is sent again
+        when its request is idempotent (see RetryableStreamError).
+        """
+        if self.graceful_goaway and stream.headers is None:
+            return RetryableStreamError(
+                f"{error} before answering stream {stream.stream_id}", idempotent_only=True
+            )
+        return copy_error(error)
+
+
+# -- errors ------------------------------------------------------------------
+
+
+def not_processed(stream: StreamState, message: str) -> RemoteProtocolError:
+    """The error for a stream the server says it did not process.
+
+    RFC 9113 §8.7: such a request may be sent again elsewhere. A server that
+    says so after it began to answer contradicts itself; the caller, who
+    has the response already, gets a plain protocol error.
+    """
+    if stream.headers is None:
+        return RetryableStreamError(message)
+    return RemoteProtocolError(f"{message}, after it began to answer it")
+
+
+def code_name(code: int) -> str:
+    """An HTTP/2 error code's name (RFC 9113 §7), or its number."""
+    try:
+        return h2.errors.ErrorCodes(code).name
+    except ValueError:
+        return f"error code {code:#x}"
+
+
+def protocol_error(exc: h2.exceptions.ProtocolError) -> RemoteProtocolError:
+    """Our exception for a protocol violation h2 found in what the server sent."""
+    cause = exc.__cause__ or exc.__context__
+    message = str(exc)
+    if isinstance(cause, hpack.OversizedHeaderListError) or "continuation" in message.lower():
+        return ResponseTooLarge(f"the server sent too large a header block: {message}")
+    return RemoteProtocolError(f"the server broke HTTP/2: {message}")
+
+
+def copy_error(error: Exception) -> Exception:
+    """A fresh exception per stream: each request owns its traceback."""
+    if isinstance(error, RequestException):
+        return type(error)(*error.args)
+    return RemoteProtocolError(str(error))
