@@ -22,10 +22,12 @@ from conftest import make_server_ssl_context
 from server import TestServer
 
 from trio_http import ConnectError, SSLError
+from trio_http._config import MIN_READ_SIZE, TLS_FEED_SIZE
 from trio_http._transports._net import (
     Receiver,
     create_ssl_context,
     negotiated_protocol,
+    next_read_size,
     open_stream,
 )
 
@@ -575,3 +577,95 @@ async def test_receiver_over_tls_without_a_socket_drains_its_buffer_only(
         assert not rx.has_ready()  # no socket to poll
         data, _, error = await receive_all(rx)
     assert error is None and data == PATTERN[:200_000]
+
+
+# -- Receiver: what a connection keeps in memory -----------------------------------
+
+
+class RecordingBIO:
+    """Stands in for a TLS stream's ``ssl.MemoryBIO`` and records the most it held."""
+
+    def __init__(self, bio: ssl.MemoryBIO) -> None:
+        self._bio = bio
+        self.most_held = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        written = self._bio.write(data)
+        self.most_held = max(self.most_held, self._bio.pending)
+        return written
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bio, name)
+
+
+async def test_the_tls_buffer_never_holds_more_than_one_feed(
+    server_cert: trustme.LeafCert, ca_bundle: str
+) -> None:
+    # OpenSSL's incoming buffer keeps 4/3 of the most it ever held, for the
+    # connection's life: that most is the bound, whoever feeds it (Trio or
+    # the Receiver's read ahead).
+    async with tls_receiver(send_pattern_then_wait, server_cert, ca_bundle, 256 * 1024) as rx:
+        stream: Any = rx._stream
+        recording = RecordingBIO(stream._incoming)
+        stream._incoming = rx._incoming = recording
+        await trio.sleep(0.2)  # the whole megabyte waits in our socket
+        data, sizes = bytearray(), []
+        while chunk := await rx.receive():
+            data += chunk
+            sizes.append(len(chunk))
+            # What waits for the next call is a record or two, not a read.
+            assert rx.buffered <= 2 * 16 * 1024
+        assert rx.buffered == 0
+    assert data == PATTERN
+    assert max(sizes) == 256 * 1024  # still many records per call
+    assert 0 < recording.most_held <= TLS_FEED_SIZE
+
+
+async def test_a_tls_receiver_holds_nothing_after_a_small_message(
+    server_cert: trustme.LeafCert, ca_bundle: str
+) -> None:
+    async def send_small_then_hold(stream: trio.SSLStream[Any]) -> None:
+        await stream.send_all(b"x" * 300)
+        await trio.sleep(5)
+
+    async with tls_receiver(send_small_then_hold, server_cert, ca_bundle, 256 * 1024) as rx:
+        assert await rx.receive() == b"x" * 300
+        assert rx.buffered == 0
+        assert rx._incoming is not None and rx._incoming.pending == 0
+        assert rx._ssl_object is not None and rx._ssl_object.pending() == 0
+
+
+def test_next_read_size_doubles_while_reads_fill_and_starts_over_after_a_short_one() -> None:
+    maximum = 256 * 1024
+    assert next_read_size(16 * 1024, 16 * 1024, maximum) == 32 * 1024
+    assert next_read_size(128 * 1024, 128 * 1024, maximum) == maximum
+    assert next_read_size(maximum, maximum, maximum) == maximum
+    assert next_read_size(maximum, 100, maximum) == MIN_READ_SIZE
+    assert next_read_size(maximum, 0, maximum) == MIN_READ_SIZE  # EOF
+    assert next_read_size(maximum, 50_000, maximum) == maximum  # drained: keep
+    assert next_read_size(1000, 10, 1000) == 1000  # never above the maximum
+
+
+async def test_plain_reads_start_small_and_double_while_they_come_back_full() -> None:
+    more = trio.Event()
+    size = 16_384 + 32_768 + 65_536 + 20_000  # three full reads, then a short one
+
+    async def send_pattern_then_a_little(stream: trio.SocketStream) -> None:
+        await stream.send_all(PATTERN[:size])
+        await more.wait()
+        await stream.send_all(b"tail")
+
+    async with serving(send_pattern_then_a_little) as (port, _):
+        stream = await open_stream("127.0.0.1", port, ssl_context=None)
+        async with stream:
+            rx = Receiver(stream, 256 * 1024)
+            assert rx.read_size == MIN_READ_SIZE
+            await trio.sleep(0.2)  # all of it waits in our socket
+            sizes = []
+            while sum(sizes) < size:
+                sizes.append(len(await rx.receive()))
+            assert sizes == [16_384, 32_768, 65_536, 20_000]
+            assert rx.read_size == 131_072  # drained, but not by a small read
+            more.set()
+            assert await rx.receive() == b"tail"
+            assert rx.read_size == MIN_READ_SIZE  # a short read: small again

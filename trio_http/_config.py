@@ -25,7 +25,14 @@ MAX_COOKIES_PER_DOMAIN = 180  # cookies kept per domain, as browsers (least rece
 MAX_COOKIES = 3000  # cookies kept in one jar (least recently set go)
 # nginx's default large_client_header_buffers answers 400 to a longer line.
 MAX_COOKIE_HEADER_BYTES = 8 * 1024  # whole "Cookie: ...\r\n" line (cookies past it not sent)
-READ_SIZE = 256 * 1024  # bytes asked for per receive_some on a connection
+READ_SIZE = 256 * 1024  # most bytes one receive on a connection returns (plaintext over TLS)
+# Reads start small and double while they come back full (see _net.Receiver):
+# a small response never costs a 256 KiB buffer, a download reaches READ_SIZE
+# within four reads.
+MIN_READ_SIZE = 16 * 1024  # bytes a connection's first read asks for, and after a short one
+# OpenSSL's incoming buffer grows to 4/3 of the most it ever held and never
+# shrinks; Trio's own reads feed it 64 KiB at a time too.
+TLS_FEED_SIZE = 64 * 1024  # most ciphertext moved into a TLS connection's buffer at once
 WRITE_CHUNK = 64 * 1024  # bytes read per step from file/iterator request bodies
 KEEPALIVE_PROBE_AFTER = 1.0  # seconds idle before a pooled connection is probed
 CLOSE_GRACE = 0.5  # seconds allowed for a graceful close under cancellation
