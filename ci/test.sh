@@ -25,6 +25,8 @@ step ruff format --check .
 step mypy
 # setup.cfg's addopts leave the soak tests out of this run ...
 step python -m pytest --cov=trio_http --cov-report=term
+# The same suite on every other Python the machine has (3.10, 3.12, 3.13).
+step bash ci/test-pythons.sh
 # ... and this step runs only them: well over 100,000 requests against nginx
 # and hypercorn at their default settings (under a minute on two cores).
 step python -m pytest -m soak

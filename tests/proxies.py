@@ -102,12 +102,15 @@ class RealProxy:
         Raises:
             RuntimeError: the process exited or did not listen in time.
         """
-        self.process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.directory / "stderr.log", "wb"),  # noqa: SIM115
-        )
+        # The child keeps its own copy of the log's descriptor; ours is
+        # closed as soon as it has started.
+        with open(self.directory / "stderr.log", "wb") as stderr_log:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr_log,
+            )
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
             if self.process.poll() is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,7 +13,7 @@ import trio.testing
 
 import trio_http
 from trio_http import AsyncClient, ClientStateError, ReadError, ReadTimeout, Timeouts
-from trio_http._transports._asgi import ASGITransport, ClientDisconnected
+from trio_http._transports._asgi import DISCONNECT_GRACE_S, ASGITransport, ClientDisconnected
 
 Message = dict[str, Any]
 
@@ -163,7 +164,8 @@ async def test_closing_response_early_delivers_disconnect_to_the_app(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     log: list[str] = []
-    transport = ASGITransport(streaming_app(10, 1.0, log))
+    # The app's next send comes well within the disconnect grace period.
+    transport = ASGITransport(streaming_app(10, DISCONNECT_GRACE_S / 4, log))
     async with transport, AsyncClient(transport=transport) as client:
         async with client.stream("GET", "http://testserver/") as r:
             async for chunk in r.aiter_bytes():
@@ -327,7 +329,112 @@ async def test_client_enters_its_transport_so_no_separate_block_is_needed() -> N
     transport = ASGITransport(echo_scope_app)
     async with AsyncClient(transport=transport) as client:
         response = await client.get("http://testserver/")
-    assert response.status_code == 200
+    assert response.status_code == 201
+
+
+async def hello_app(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"hello"})
+
+
+# The next tests run their own trio.run: pytest-trio takes a trio.Cancelled
+# leaving a test for the test being cancelled and reports it as passed, so
+# a Cancelled escaping a block would go unnoticed under it.
+
+
+def test_one_line_client_over_an_asgi_transport_exits_cleanly() -> None:
+    async def main() -> str:
+        async with AsyncClient(transport=trio_http.ASGITransport(hello_app)) as client:
+            response = await client.get("http://testserver/")
+        await trio.lowlevel.checkpoint()
+        return response.text
+
+    assert trio.run(main) == "hello"
+
+
+def test_client_inside_the_transports_own_block_exits_cleanly() -> None:
+    async def main() -> str:
+        transport = ASGITransport(hello_app)
+        async with transport:
+            async with AsyncClient(transport=transport) as client:
+                response = await client.get("http://testserver/")
+            await trio.lowlevel.checkpoint()  # the transport is still open here
+            assert (await client_free_get(transport)).status_code == 200
+        await trio.lowlevel.checkpoint()
+        with pytest.raises(ClientStateError):
+            await client_free_get(transport)
+        return response.text
+
+    assert trio.run(main) == "hello"
+
+
+async def client_free_get(transport: ASGITransport) -> trio_http.Response:
+    response = await transport.handle_async_request(trio_http.Request("GET", "http://t/"))
+    await response.aread()
+    return response
+
+
+def test_closing_the_transport_inside_its_block_stops_apps_but_not_the_block() -> None:
+    app_cancelled = trio.Event()
+
+    async def stuck_app(scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await trio.sleep_forever()
+        finally:
+            app_cancelled.set()
+
+    async def main() -> list[str]:
+        steps = []
+        async with ASGITransport(stuck_app) as transport:
+            response = await client_free_get_head(transport)
+            await transport.aclose()
+            with trio.fail_after(5):
+                await app_cancelled.wait()
+            steps.append("block goes on")
+            with pytest.raises(ReadError):
+                await response.aread()
+            with pytest.raises(ClientStateError):
+                await client_free_get(transport)
+        steps.append("block exited")
+        return steps
+
+    assert trio.run(main) == ["block goes on", "block exited"]
+
+
+async def client_free_get_head(transport: ASGITransport) -> trio_http.Response:
+    return await transport.handle_async_request(trio_http.Request("GET", "http://t/"))
+
+
+def test_one_line_client_runs_a_starlette_lifespan_and_exits_cleanly() -> None:
+    pytest.importorskip("starlette")
+    from starlette.applications import Starlette
+    from starlette.requests import Request as StarletteRequest
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    events: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        events.append("startup")
+        yield
+        events.append("shutdown")
+
+    async def home(request: StarletteRequest) -> PlainTextResponse:
+        return PlainTextResponse(f"home after {events}")
+
+    app = Starlette(routes=[Route("/", home)], lifespan=lifespan)
+
+    async def main() -> str:
+        transport = trio_http.ASGITransport(app, lifespan=True)
+        async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+            text = (await client.get("/")).text
+        await trio.lowlevel.checkpoint()
+        return text
+
+    assert trio.run(main) == "home after ['startup']"
+    assert events == ["startup", "shutdown"]
 
 
 async def test_lifespan_startup_and_shutdown_run_around_the_block() -> None:

@@ -20,7 +20,8 @@ from trio_http._config import (
     MAX_SET_COOKIE_BYTES,
 )
 from trio_http._cookies import CookieConflictError, Cookies
-from trio_http._models import Request, Response
+from trio_http._request import Request
+from trio_http._response import Response
 
 
 def _response(url: str, *set_cookies: str) -> Response:

@@ -364,7 +364,7 @@ def test_lookup_of_a_name_that_cannot_be_on_the_wire() -> None:
 
 
 def test_request_framing_appends_host_and_length_after_given_headers() -> None:
-    from trio_http._models import Request
+    from trio_http._request import Request
 
     request = Request("POST", "http://example.com/", headers={"X-Id": "7"}, content=b"abc")
     assert request.headers.raw == [

@@ -8,6 +8,7 @@ from server import RawReader, TestServer
 
 import trio_http
 from trio_http import AsyncClient, Timeouts
+from trio_http._config import MIN_READ_SIZE
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -557,3 +558,55 @@ async def test_the_deadline_watch_holds_nothing_after_requests_end(
             await client.get(raw_server.url + "/stall")  # cancelled while waiting
         assert (await client.get(raw_server.url)).text == "ok"
         assert len(watch) == 0
+
+
+BIG_BODY = bytes(range(256)) * 4096  # 1 MiB
+
+
+async def serve_big_or_ok(stream: trio.abc.Stream) -> None:
+    reader = RawReader(stream)
+    while True:
+        try:
+            head = await reader.receive_head()
+        except EOFError:
+            return
+        if b"/big" in head:
+            await stream.send_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(BIG_BODY) + BIG_BODY
+            )
+        else:
+            await stream.send_all(OK)
+
+
+def only_connection(client: AsyncClient):  # type: ignore[no-untyped-def]
+    (conn,) = client._transport._connections  # type: ignore[attr-defined]
+    return conn
+
+
+async def test_reads_grow_for_a_large_body_and_shrink_back_for_a_small_one(
+    raw_server: TestServer,
+) -> None:
+    raw_server.raw_handler = serve_big_or_ok
+    async with AsyncClient() as client:
+        async with client.stream("GET", raw_server.url + "/big") as response:
+            chunks = [len(chunk) async for chunk in response.aiter_raw()]
+        assert sum(chunks) == len(BIG_BODY)
+        assert max(chunks) > MIN_READ_SIZE  # the download's reads grew
+        assert (await client.get(raw_server.url)).text == "ok"
+        # The next request's read asks for 16 KiB, not the 256 KiB a
+        # download reached (CPython allocates the whole ask every read).
+        assert only_connection(client)._receiver.read_size == MIN_READ_SIZE
+
+
+async def test_an_idle_tls_connection_holds_no_read_ahead(
+    tls_server: TestServer, ca_bundle: str
+) -> None:
+    tls_server.raw_handler = serve_big_or_ok
+    async with AsyncClient(verify=ca_bundle) as client:
+        response = await client.get(tls_server.url + "/big")
+        assert response.content == BIG_BODY
+        assert (await client.get(tls_server.url)).text == "ok"
+        receiver = only_connection(client)._receiver
+        assert receiver.drains_tls
+        assert receiver.buffered == 0
+        assert receiver._incoming.pending == 0  # nothing left in OpenSSL's buffer

@@ -156,11 +156,11 @@ def test_a_graceful_goaway_retries_streams_above_the_last_id_only() -> None:
     setup.goaway(last_stream_id=1)
     assert setup.drained == 1
     assert not setup.router.slots.accepting
-    assert setup.router.graceful_goaway and setup.router.goaway_last_id == 1
+    assert setup.router.goaway_last_id == 1 and setup.router.error is None
     assert setup.stream[1].error is None
     for stream_id in (3, 5):
         error = setup.stream[stream_id].error
-        assert type(error) is RetryableStreamError and not error.idempotent_only
+        assert type(error) is RetryableStreamError and error.lost is None
     assert sorted(setup.woken) == [3, 5]
 
 
@@ -176,40 +176,42 @@ def test_a_later_goaway_can_only_lower_the_last_id() -> None:
 
 
 def test_an_error_goaway_fails_the_streams_it_keeps() -> None:
-    setup = Setup(streams=2)
-    setup.goaway(last_stream_id=1, code=h2.errors.ErrorCodes.ENHANCE_YOUR_CALM)
-    error = setup.stream[1].error
-    assert type(error) is trio_http.RemoteProtocolError
-    assert "ENHANCE_YOUR_CALM" in str(error)
-    assert isinstance(setup.stream[3].error, RetryableStreamError)
+    setup = Setup(streams=3)
+    setup.server.send_headers(1, OK_HEAD)
+    setup.feed()
+    setup.goaway(last_stream_id=3, code=h2.errors.ErrorCodes.ENHANCE_YOUR_CALM)
+    answered, unanswered = setup.stream[1].error, setup.stream[3].error
+    assert type(answered) is trio_http.RemoteProtocolError
+    assert "ENHANCE_YOUR_CALM" in str(answered)
+    assert type(unanswered) is RetryableStreamError and unanswered.lost is not None
+    error = setup.stream[5].error
+    assert type(error) is RetryableStreamError and error.lost is None
     assert setup.router.error is not None
 
 
-def test_a_connection_lost_after_a_graceful_goaway_retries_unanswered_idempotent_streams() -> None:
-    setup = Setup(streams=2)
+def test_a_lost_connection_fails_answered_streams_and_retries_unanswered_ones() -> None:
+    setup = Setup(streams=3)
     setup.server.send_headers(1, OK_HEAD)
     setup.feed()
-    setup.goaway(last_stream_id=3)
+    setup.goaway(last_stream_id=5)
     setup.server.send_headers(3, OK_HEAD)
     setup.feed()
-    # Both answered before the connection went: nothing to send again.
     setup.router.fail_streams(trio_http.ReadError("the server closed the connection"))
+    # Answered in part: the error is the caller's.
     assert type(setup.stream[1].error) is trio_http.ReadError
     assert type(setup.stream[3].error) is trio_http.ReadError
-    unanswered = Setup(streams=2)
-    unanswered.goaway(last_stream_id=3)
-    unanswered.router.fail_streams(trio_http.ReadError("closed"))
-    for stream_id in (1, 3):
-        error = unanswered.stream[stream_id].error
-        assert type(error) is RetryableStreamError and error.idempotent_only
+    # Not answered: an idempotent request may go again, with why it could not stay.
+    error = setup.stream[5].error
+    assert type(error) is RetryableStreamError
+    assert type(error.lost) is trio_http.ReadError
 
 
-def test_a_connection_lost_without_goaway_fails_every_stream_with_its_own_error() -> None:
+def test_a_lost_connection_gives_every_stream_its_own_error() -> None:
     setup = Setup(streams=2)
     setup.router.fail_streams(trio_http.ReadError("gone"))
     first, second = setup.stream[1].error, setup.stream[3].error
-    assert type(first) is type(second) is trio_http.ReadError
-    assert first is not second
+    assert isinstance(first, RetryableStreamError) and isinstance(second, RetryableStreamError)
+    assert first is not second and first.lost is not second.lost
     assert setup.router.error is not None and not setup.router.slots.accepting
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+import trio
 
 from trio_http import AsyncClient, ConnectTimeout, Request, Response
 from trio_http._transports._mock import MockTransport
@@ -63,3 +66,23 @@ async def test_streamed_mock_response_body_is_delivered() -> None:
     async with AsyncClient(transport=MockTransport(handler)) as client:
         async with client.stream("GET", "https://api.example/") as r:
             assert [chunk async for chunk in r.aiter_bytes()] == [b"streamed"]
+
+
+# Run under their own trio.run: pytest-trio reports a test that a stray
+# trio.Cancelled ends early as passed, which would hide the bug tested here.
+
+
+@pytest.mark.parametrize("own_block", [False, True], ids=["client-only", "transport-block-too"])
+def test_client_block_over_a_mock_transport_exits_cleanly(own_block: bool) -> None:
+    async def main() -> int:
+        transport = MockTransport(lambda request: Response(204))
+        async with contextlib.AsyncExitStack() as stack:
+            if own_block:
+                await stack.enter_async_context(transport)
+            async with AsyncClient(transport=transport) as client:
+                response = await client.get("http://testserver/")
+            await trio.lowlevel.checkpoint()
+        await trio.lowlevel.checkpoint()
+        return response.status_code
+
+    assert trio.run(main) == 204

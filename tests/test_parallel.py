@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import gc
 import socket
 import sys
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import trio
@@ -14,6 +16,7 @@ from nginx import Nginx
 from server import Responder, ServerRequest, TestServer, open_test_server
 
 import trio_http
+import trio_http._parallel
 from trio_http import AsyncClient, Request, Response
 from trio_http._parallel import AsyncParallel, ParallelResult, ParallelStats
 
@@ -503,6 +506,57 @@ async def test_closed_client_is_refused() -> None:
     with pytest.raises(trio_http.ClientStateError):
         async with client.parallel(["http://m/"]):
             pass
+
+
+class PlainSender:
+    """Not a client: only the two methods the fan-out engine may use."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def build_request(self, method: str, url: str | trio_http.URL, **options: object) -> Request:
+        return Request(method, url, headers={"X-Sender": "plain"})
+
+    async def send(self, request: Request, *, stream: bool = False) -> Response:
+        await trio.lowlevel.checkpoint()
+        if request.url.path == "/bad":
+            raise trio_http.ConnectError("refused", request=request)
+        self.sent.append(request.url.path)
+        return Response(200, content=request.headers["X-Sender"], request=request)
+
+
+async def test_the_engine_needs_only_a_request_sender() -> None:
+    sender = PlainSender()
+    engine: AsyncParallel[Response] = AsyncParallel(
+        sender, ["http://m/a", ("POST", "http://m/b")], max_in_flight=2
+    )
+    async with engine as results:
+        texts = [result.value.text async for result in results]
+    assert texts == ["plain", "plain"]
+    assert sorted(sender.sent) == ["/a", "/b"]
+
+
+async def test_a_fail_fast_error_names_its_item_in_a_note_on_every_python() -> None:
+    # Python 3.10 has no add_note(): the engine sets __notes__ itself there.
+    engine: AsyncParallel[Response] = AsyncParallel(PlainSender(), ["http://m/a", "http://m/bad"])
+    with pytest.raises(ExceptionGroup) as caught:
+        async with engine as results:
+            async for _ in results:
+                pass
+    [error] = caught.value.exceptions
+    assert isinstance(error, trio_http.ConnectError)
+    assert error.__notes__ == ["in parallel item #1: GET http://m/bad"]
+
+
+def test_the_engine_does_not_import_the_client() -> None:
+    source = Path(trio_http._parallel.__file__).read_text()
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.module is not None
+    }
+    assert "_client" not in imported
+    assert "_check_open" not in source
 
 
 def test_result_and_stats_reprs() -> None:

@@ -13,7 +13,8 @@ from server import TestServer
 import trio_http
 from trio_http._exceptions import InvalidProxyURL, ProxyError
 from trio_http._proxy_config import Proxy
-from trio_http._transports._proxy import ProxyTransport, open_proxy_transport
+from trio_http._transports._default import open_proxy_transport
+from trio_http._transports._proxy import ProxyTransport
 
 tinyproxy = proxies.tinyproxy
 tinyproxy_auth = proxies.tinyproxy_auth

@@ -14,8 +14,9 @@ from trio_http._exceptions import (
     TooManyRedirects,
     UnrewindableBodyError,
 )
-from trio_http._models import Request, Response
 from trio_http._redirects import build_redirect_request, should_strip_auth
+from trio_http._request import Request
+from trio_http._response import Response
 from trio_http._streams import (
     EMPTY_CONTENT,
     AsyncIterableContent,

@@ -15,7 +15,8 @@ from server import RawReader, Responder, ServerRequest, TestServer
 import trio_http
 from trio_http._exceptions import ConnectError, ProxyError, ReadError
 from trio_http._headers import Headers
-from trio_http._models import Request, Response
+from trio_http._request import Request
+from trio_http._response import Response
 from trio_http._retries import Retry, parse_retry_after
 from trio_http._transports._base import AsyncBaseTransport
 from trio_http._transports._retry import RetryTransport, send_with_retries

@@ -43,7 +43,7 @@ from interop import RunningServer, hypercorn_h2, hypercorn_h2c  # noqa: F401
 from nginx import TWELVE_KIB as NGINX_12K
 from nginx import Nginx
 
-from trio_http import AsyncClient, Limits, Response, Timeouts
+from trio_http import AsyncClient, Limits, ReadError, RemoteProtocolError, Response, Timeouts
 
 pytestmark = [
     pytest.mark.soak,
@@ -156,11 +156,31 @@ def sample(done: int) -> Sample:
     return Sample(done, rss_bytes(), open_sockets(), live_tasks())
 
 
+# hypercorn 0.18 ends an HTTP/2 connection at its request cap by calling
+# h2's close_connection() as the request over the cap arrives: the GOAWAY
+# names the highest stream it received, and from then on its h2 state is
+# closed, so it cannot send the rest of a response it had begun (headers out,
+# body not yet) and answers any further frame from the client with
+# GOAWAY(PROTOCOL_ERROR). Streams it never answered the client sends again
+# (idempotent GETs); a response cut after its head is an error the client
+# must report, not hide. Those, and only those, are counted apart for the
+# hypercorn HTTP/2 scenario, within this share of its requests.
+TRUNCATED_SHARE_LIMIT = 0.005
+
+
+def cut_by_server(exc: Exception) -> bool:
+    """A response the server began and then abandoned when it ended the connection."""
+    return isinstance(exc, RemoteProtocolError | ReadError) and str(exc).startswith(
+        "the server closed the HTTP/2 connection"
+    )
+
+
 @dataclass
 class Tally:
     ok: int = 0
     cancelled: int = 0
     errors: int = 0
+    truncated: int = 0  # cut_by_server, where the server is known to do so
     first_errors: list[str] = field(default_factory=list)
     kinds: Counter[str] = field(default_factory=Counter)
 
@@ -188,6 +208,7 @@ class Target:
     verify: str | bool
     http2: bool
     body_12k: bytes
+    truncates: bool = False  # the server cuts responses at its request cap
 
     @property
     def http_version(self) -> str:
@@ -226,11 +247,6 @@ async def fetch(client: AsyncClient, target: Target, step: Step) -> bool:
     return scope.cancelled_caught
 
 
-# hypercorn 0.18 ends an HTTP/2 connection at its request cap by sending
-# GOAWAY with the highest stream id it has received, and then never answers
-# the streams up to that id still in flight (a further frame from the client
-# draws GOAWAY(PROTOCOL_ERROR)). The client sends those idempotent requests
-# again on a new connection (RFC 9110 §9.2.2), so "hypercorn-http2" passes.
 @pytest.fixture(
     params=[
         "nginx-http1-plain",
@@ -253,7 +269,8 @@ def target(request: pytest.FixtureRequest) -> Target:
         return Target(name, nginx.https_url, str(nginx.ca_bundle), http2, NGINX_12K)
     # The interop fixtures run hypercorn with its defaults.
     hypercorn: RunningServer = request.getfixturevalue("hypercorn_h2c" if plain else "hypercorn_h2")
-    return Target(name, hypercorn.url, hypercorn.ca_bundle or False, http2, HYPERCORN_12K)
+    verify = hypercorn.ca_bundle or False
+    return Target(name, hypercorn.url, verify, http2, HYPERCORN_12K, truncates=http2)
 
 
 def _mb(size: int) -> str:
@@ -282,7 +299,10 @@ async def test_soak_with_cancellations_stays_flat(target: Target, soak_report: l
                     try:
                         cancelled = await fetch(client, target, step)
                     except Exception as exc:
-                        tally.record_error(index, step, exc)
+                        if target.truncates and cut_by_server(exc):
+                            tally.truncated += 1
+                        else:
+                            tally.record_error(index, step, exc)
                     else:
                         if cancelled:
                             tally.cancelled += 1
@@ -304,7 +324,9 @@ async def test_soak_with_cancellations_stays_flat(target: Target, soak_report: l
     max_tasks = max(one.tasks for one in warm)
     soak_report.append(
         f"{target.name:22} requests={REQUESTS} ok={tally.ok} cancelled={tally.cancelled} "
-        f"errors={tally.errors} rss={_mb(warm[0].rss)}->{_mb(samples[-1].rss)}MB "
+        f"errors={tally.errors} "
+        + (f"cut-by-server={tally.truncated} " if target.truncates else "")
+        + f"rss={_mb(warm[0].rss)}->{_mb(samples[-1].rss)}MB "
         f"sockets={before.sockets}/{max_sockets}/{after.sockets} "
         f"tasks={before.tasks}/{max_tasks}/{after.tasks} {seconds:.1f}s"
         + ("" if not tally.errors else f" first: {tally.first_errors[0][:150]}")
@@ -317,7 +339,10 @@ async def test_soak_with_cancellations_stays_flat(target: Target, soak_report: l
     assert tally.errors == 0, (
         f"{context}: {tally.errors} of {REQUESTS} requests failed\n  {tally.describe_errors()}"
     )
-    assert tally.ok + tally.cancelled == REQUESTS
+    assert tally.truncated <= TRUNCATED_SHARE_LIMIT * REQUESTS, (
+        f"{context}: {tally.truncated} responses cut by the server"
+    )
+    assert tally.ok + tally.cancelled + tally.truncated == REQUESTS
     assert after.sockets == before.sockets, f"{context}: sockets left open"
     assert after.tasks == before.tasks, f"{context}: tasks left running"
     growth = samples[-1].rss - warm[0].rss

@@ -43,3 +43,12 @@ def test_any_key_is_found_in_any_case(items: dict[str, int]) -> None:
     for key in items:
         assert key.upper() in d and key.lower() in d
         assert d[key.swapcase()] == d[key]
+
+
+def test_snapshot_items_keeps_the_last_spelling_and_is_detached() -> None:
+    d: CaseInsensitiveDict[str] = CaseInsensitiveDict({"Accept": "a", "X-One": "1"})
+    d["ACCEPT"] = "b"
+    snapshot = d.snapshot_items()
+    assert snapshot == (("ACCEPT", "b"), ("X-One", "1"))
+    d["x-two"] = "2"
+    assert len(snapshot) == 2

@@ -18,9 +18,7 @@ from server import Responder, ServerRequest, TestServer
 from threaded_server import serve_in_thread
 
 import trio_http
-from trio_http import Request, Response
-from trio_http._sync import Session
-from trio_http._sync_parallel import Parallel, parallel, session_parallel
+from trio_http import Parallel, Request, Response, Session, parallel
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import ExceptionGroup
@@ -90,7 +88,7 @@ def wait_until(condition: object, timeout: float = 5.0) -> None:
 def test_results_in_input_order_within_the_bound(live: TestServer, session: Session) -> None:
     add_routes(live)
     urls = [live.url_for(f"/sleep?s=0.01&i={i}") for i in range(30)]
-    with session_parallel(session, urls, max_in_flight=4) as results:
+    with session.parallel(urls, max_in_flight=4) as results:
         outcomes = list(results)
     assert [result.index for result in outcomes] == list(range(30))
     assert all(result.value.text.endswith(f"i={i}") for i, result in enumerate(outcomes))
@@ -101,7 +99,7 @@ def test_results_in_input_order_within_the_bound(live: TestServer, session: Sess
 def test_results_as_completed(live: TestServer, session: Session) -> None:
     add_routes(live)
     urls = [live.url_for(f"/sleep?s={(5 - i) * 0.06:.2f}") for i in range(6)]
-    order = [r.index for r in session_parallel(session, urls, max_in_flight=6, ordered=False)]
+    order = [r.index for r in session.parallel(urls, max_in_flight=6, ordered=False)]
     assert order == [5, 4, 3, 2, 1, 0]
 
 
@@ -113,7 +111,7 @@ def test_session_defaults_apply_to_items(live: TestServer, session: Session) -> 
         ("POST", live.url_for("/anything"), {"json": {"a": 1}, "headers": {"X-Item": "2"}}),
         ("GET", live.url_for("/redirect/1"), {"allow_redirects": False}),
     ]
-    first, second, third = (r.value for r in session_parallel(session, items))
+    first, second, third = (r.value for r in session.parallel(items))
     assert first.json()["headers"]["x-session"] == "yes"
     assert first.json()["args"] == {"p": "1"}
     assert second.json()["json"] == {"a": 1}
@@ -126,7 +124,7 @@ def test_fail_fast_raises_a_group_of_the_failures(live: TestServer, session: Ses
     disconnects = add_routes(live)
     urls = [live.url_for(f"/hold?i={i}") for i in range(3)] + [live.url_for("/fail?after=4")]
     with pytest.raises(ExceptionGroup) as caught:
-        for _ in session_parallel(session, urls, max_in_flight=4):
+        for _ in session.parallel(urls, max_in_flight=4):
             pytest.fail("no request can succeed")
     assert len(caught.value.exceptions) == 1
     error = caught.value.exceptions[0]
@@ -138,7 +136,7 @@ def test_fail_fast_raises_a_group_of_the_failures(live: TestServer, session: Ses
 
 def test_collect_mode_returns_every_outcome(live: TestServer, session: Session) -> None:
     urls = [live.url_for("/get"), closed_port_url(), live.url_for("/status/503")]
-    outcomes = list(session_parallel(session, urls, errors="collect"))
+    outcomes = list(session.parallel(urls, errors="collect"))
     assert [result.ok for result in outcomes] == [True, False, True]
     assert isinstance(outcomes[1].error, trio_http.ConnectError)
     assert outcomes[2].value.status_code == 503
@@ -147,7 +145,7 @@ def test_collect_mode_returns_every_outcome(live: TestServer, session: Session) 
 def test_break_cancels_requests_in_flight(live: TestServer, session: Session) -> None:
     disconnects = add_routes(live)
     urls = [live.url_for("/get")] + [live.url_for(f"/hold?i={i}") for i in range(3)]
-    for result in session_parallel(session, urls, max_in_flight=4):
+    for result in session.parallel(urls, max_in_flight=4):
         assert result.index == 0
         wait_until(lambda: live.in_flight == 3)
         break
@@ -161,7 +159,7 @@ def test_keyboard_interrupt_in_the_loop_cancels_and_keeps_the_session(
     disconnects = add_routes(live)
     urls = [live.url_for("/get")] + [live.url_for(f"/hold?i={i}") for i in range(3)]
     with pytest.raises(KeyboardInterrupt):
-        with session_parallel(session, urls, max_in_flight=4) as results:
+        with session.parallel(urls, max_in_flight=4) as results:
             for _ in results:
                 wait_until(lambda: live.in_flight == 3)
                 raise KeyboardInterrupt
@@ -178,14 +176,13 @@ def test_ctrl_c_while_waiting_cancels_and_keeps_the_session() -> None:
         sys.path.insert(0, {str(TESTS)!r})
         from threaded_server import serve_in_thread
         from test_sync_parallel import add_routes
-        from trio_http._sync import Session
-        from trio_http._sync_parallel import session_parallel
+        from trio_http import Session
 
         with serve_in_thread() as live, Session() as session:
             disconnects = add_routes(live)
             urls = [live.url_for(f"/hold?i={{i}}") for i in range(3)]
             try:
-                with session_parallel(session, urls, max_in_flight=3) as results:
+                with session.parallel(urls, max_in_flight=3) as results:
                     print("waiting", flush=True)
                     for _ in results:
                         pass
@@ -230,7 +227,7 @@ def test_lazy_input_is_pulled_within_the_window(session: Session) -> None:
 
     session.mount("http://memory", Memory())
     received = 0
-    for result in session_parallel(session, urls(), max_in_flight=8):
+    for result in session.parallel(urls(), max_in_flight=8):
         received += 1
         assert result.index == received - 1
         # Engine window (2 x 8), plus up to two hand-off windows (2 x 8 each).
@@ -243,13 +240,13 @@ def test_async_handler_runs_in_the_loop_thread(live: TestServer, session: Sessio
         return len(await response.aread())
 
     urls = [live.url_for(f"/bytes/{n}") for n in (1, 1000, 200_000)]
-    assert [r.value for r in session_parallel(session, urls, handler=size)] == [1, 1000, 200_000]
+    assert [r.value for r in session.parallel(urls, handler=size)] == [1, 1000, 200_000]
 
 
 def test_overall_timeout_raises_total_timeout(live: TestServer, session: Session) -> None:
     add_routes(live)
     with pytest.raises(trio_http.TotalTimeout):
-        list(session_parallel(session, [live.url_for("/hold")], timeout=0.2))
+        list(session.parallel([live.url_for("/hold")], timeout=0.2))
     assert session.get(live.url_for("/get")).status_code == 200
 
 
@@ -262,10 +259,10 @@ def test_module_level_parallel_uses_a_temporary_session(live: TestServer) -> Non
 
 def test_invalid_options_and_async_input_are_rejected(session: Session) -> None:
     with pytest.raises(ValueError):
-        session_parallel(session, ["http://m/"], max_in_flight=0)
+        session.parallel(["http://m/"], max_in_flight=0)
 
     async def items() -> object:
         yield "http://m/"
 
     with pytest.raises(TypeError):
-        session_parallel(session, items())  # type: ignore[arg-type]
+        session.parallel(items())  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import sys
@@ -333,3 +334,27 @@ async def test_wsgi_input_readinto_and_iteration_return_what_has_arrived() -> No
     async with AsyncClient(transport=WSGITransport(app)) as client:
         await client.post("http://testserver/", content=body())
     assert seen == [b"head", [b"a\n", b"b\n", b"c"], b""]
+
+
+# Run under their own trio.run: pytest-trio reports a test that a stray
+# trio.Cancelled ends early as passed, which would hide the bug tested here.
+
+
+@pytest.mark.parametrize("own_block", [False, True], ids=["client-only", "transport-block-too"])
+def test_client_block_over_a_wsgi_transport_exits_cleanly(own_block: bool) -> None:
+    def app(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"hello"]
+
+    async def main() -> str:
+        transport = WSGITransport(app)
+        async with contextlib.AsyncExitStack() as stack:
+            if own_block:
+                await stack.enter_async_context(transport)
+            async with AsyncClient(transport=transport) as client:
+                response = await client.get("http://testserver/")
+            await trio.lowlevel.checkpoint()
+        await trio.lowlevel.checkpoint()
+        return response.text
+
+    assert trio.run(main) == "hello"

@@ -2,19 +2,25 @@
 
 Each call opens a :class:`Session`, sends one request and closes the
 session, as requests' functions do; use a ``Session`` to reuse connections.
+``parallel`` does the same for one blocking fan-out.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._sync import Session, _StreamPump
+from ._parallel import DEFAULT_MAX_IN_FLIGHT, ErrorPolicy, ParallelItem
+from ._session import parallel_in_new_session, request_in_new_session
 
 if TYPE_CHECKING:
-    from ._models import Response
+    from ._response import Response
+    from ._sync_parallel import Parallel
     from ._urls import URL
 
-__all__ = ["delete", "get", "head", "options", "patch", "post", "put", "request"]
+__all__ = ["delete", "get", "head", "options", "parallel", "patch", "post", "put", "request"]
+
+T = TypeVar("T")
 
 
 def request(method: str, url: str | URL, **kwargs: Any) -> Response:
@@ -27,19 +33,7 @@ def request(method: str, url: str | URL, **kwargs: Any) -> Response:
     Raises:
         RequestException: one subclass per failure.
     """
-    session = Session()
-    try:
-        response = session.request(method, url, **kwargs)
-    except BaseException:
-        session.close()
-        raise
-    body = response._blocking
-    if body is not None and not response.is_closed and isinstance(body, _StreamPump):
-        # The connection must outlive this call: close the session with the body.
-        body.after_close = session.close
-    else:
-        session.close()
-    return response
+    return request_in_new_session(method, url, **kwargs)
 
 
 def get(url: str | URL, params: Any = None, **kwargs: Any) -> Response:
@@ -76,3 +70,30 @@ def patch(url: str | URL, data: Any = None, **kwargs: Any) -> Response:
 def delete(url: str | URL, **kwargs: Any) -> Response:
     """Send a DELETE request; see :func:`request`."""
     return request("DELETE", url, **kwargs)
+
+
+def parallel(
+    requests: Iterable[ParallelItem],
+    *,
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+    max_per_host: int | None = None,
+    ordered: bool = True,
+    errors: ErrorPolicy = "raise",
+    handler: Callable[[Response], Awaitable[T]] | None = None,
+    timeout: float | None = None,
+) -> Parallel[Any]:
+    """Send many requests concurrently with a temporary :class:`Session`.
+
+    ``for result in trio_http.parallel(urls, max_in_flight=20): ...``. The
+    session is closed when the iteration ends or the iterator is closed.
+    Arguments as for :meth:`AsyncClient.parallel`.
+    """
+    return parallel_in_new_session(
+        requests,
+        max_in_flight=max_in_flight,
+        max_per_host=max_per_host,
+        ordered=ordered,
+        errors=errors,
+        handler=handler,
+        timeout=timeout,
+    )

@@ -14,7 +14,6 @@ there, and nothing the client starts outlives the block.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import enum
 import functools
@@ -32,22 +31,20 @@ from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MAX_REDIRECTS, Limits, Tim
 from ._cookies import Cookies
 from ._exceptions import ClientStateError, RequestException, TotalTimeout
 from ._headers import Headers
-from ._models import Request, Response
 from ._parallel import DEFAULT_MAX_IN_FLIGHT, AsyncParallel, ErrorPolicy, ParallelItem
-from ._proxy_config import NoProxy, Proxy, ProxySettings, proxies_from_environment
+from ._proxy_config import Proxy
 from ._redirects import build_redirect_request
+from ._request import Request
+from ._response import Response
 from ._retries import Retry
-from ._transports._pool import ConnectionPool
-from ._transports._proxy import NoProxyRouter, open_proxy_transport
-from ._transports._retry import send_with_retries
-from ._urlpatterns import URLPattern, sort_patterns
+from ._transports._default import TransportRouter
 from ._urls import URL, validate_request_url
 
 if TYPE_CHECKING:
     from types import TracebackType
 
     from ._transports._base import AsyncBaseTransport
-    from ._transports._net import CertTypes, VerifyTypes
+    from ._transports._default import CertTypes, VerifyTypes
     from ._types import (
         CookieTypes,
         HeaderTypes,
@@ -212,118 +209,44 @@ class AsyncClient:
             # "/api" + "items" should give "/api/items", not "/items".
             self.base_url = self.base_url.copy_with(path=self.base_url.path + "/")
         self.default_encoding = default_encoding
-        self._transport: AsyncBaseTransport = (
-            transport
-            if transport is not None
-            else ConnectionPool(
-                verify=verify,
-                cert=cert,
-                limits=limits,
-                local_address=local_address,
-                uds=uds,
-                http1=http1,
-                http2=http2,
-            )
-        )
-        self._mounts: list[tuple[URLPattern, AsyncBaseTransport]] = []
         self.trust_env = trust_env
-        self._retry = Retry.from_value(retries)
-        if transport is None:
-            self._mount_proxies(proxy, verify=verify, cert=cert, limits=limits)
-        for pattern, mounted in (mounts or {}).items():
-            self.mount(pattern, mounted)
+        self._router = TransportRouter(
+            transport,
+            mounts=mounts,
+            proxy=proxy,
+            trust_env=trust_env,
+            retry=Retry.from_value(retries),
+            verify=verify,
+            cert=cert,
+            limits=limits,
+            local_address=local_address,
+            uds=uds,
+            http1=http1,
+            http2=http2,
+        )
         self._state = _State.UNOPENED
         self._nursery: trio.Nursery | None = None
         self._nursery_manager: Any = None
-        self._transport_stack = contextlib.AsyncExitStack()
-
-    def _mount_proxy_mapping(
-        self,
-        proxies: Mapping[str, str | None],
-        *,
-        verify: VerifyTypes,
-        cert: CertTypes,
-        limits: Limits,
-    ) -> None:
-        """requests' ``proxies`` dict: scheme, ``all`` or ``scheme://host`` keys.
-
-        A ``None`` or empty value sends matching URLs direct; ``no_proxy``
-        lists hosts that bypass every proxy of the mapping.
-        """
-        no_proxy = NoProxy(proxies.get("no_proxy") or "")
-        built: dict[str, AsyncBaseTransport] = {}
-        for key, value in proxies.items():
-            if key == "no_proxy":
-                continue
-            pattern = key if "://" in key else f"{key}://"
-            if not value:
-                self.mount(pattern, self._transport)
-                continue
-            transport = built.get(value)
-            if transport is None:
-                transport = built[value] = open_proxy_transport(
-                    Proxy.from_value(value), verify=verify, cert=cert, limits=limits
-                )
-            if no_proxy:
-                transport = NoProxyRouter(transport, self._transport, no_proxy)
-            self.mount(pattern, transport)
-
-    def _mount_proxies(
-        self,
-        proxy: str | URL | Proxy | Mapping[str, str | None] | bool | None,
-        *,
-        verify: VerifyTypes,
-        cert: CertTypes,
-        limits: Limits,
-    ) -> None:
-        # One transport (so one pool) per distinct proxy; routing is by mount.
-        if proxy is True:
-            raise TypeError("proxy must be a URL, a Proxy, False or None, not True")
-        if proxy is False:
-            return
-        if isinstance(proxy, Mapping):
-            self._mount_proxy_mapping(proxy, verify=verify, cert=cert, limits=limits)
-            return
-        if proxy is not None:
-            settings = ProxySettings.from_value(proxy)
-        elif self.trust_env:
-            import os
-
-            settings = proxies_from_environment(os.environ)
-        else:
-            return
-        built: dict[tuple[str, tuple[str, str] | None], AsyncBaseTransport] = {}
-        for pattern, chosen in (("http://", settings.http), ("https://", settings.https)):
-            if chosen is None:
-                continue
-            key = (str(chosen.url), chosen.auth)
-            transport = built.get(key)
-            if transport is None:
-                transport = built[key] = open_proxy_transport(
-                    chosen, verify=verify, cert=cert, limits=limits
-                )
-            if settings.no_proxy:
-                transport = NoProxyRouter(transport, self._transport, settings.no_proxy)
-            self.mount(pattern, transport)
 
     def mount(self, pattern: str, transport: AsyncBaseTransport) -> None:
         """Route requests whose URL matches ``pattern`` to ``transport``.
 
-        Mounting the same pattern again replaces its transport.
+        Mounting the same pattern again replaces its transport. Call it
+        before the client's ``async with``: a transport mounted later is
+        neither entered nor closed by the client.
 
         Raises:
             InvalidURL: the pattern is not of the form ``scheme://host:port``.
         """
-        key = URLPattern(pattern)
-        mounts = {p: t for p, t in self._mounts if p != key}
-        mounts[key] = transport
-        self._mounts = [(p, mounts[p]) for p in sort_patterns(list(mounts))]
+        self._router.mount(pattern, transport)
+
+    @property
+    def _transport(self) -> AsyncBaseTransport:
+        """The default transport (the connection pool, unless one was given)."""
+        return self._router.default
 
     def _transport_for_url(self, url: URL) -> AsyncBaseTransport:
-        for pattern, transport in self._mounts:
-            if pattern.matches(url):
-                return transport
-        return self._transport
+        return self._router.transport_for_url(url)
 
     # -- lifecycle --------------------------------------------------------
 
@@ -333,39 +256,26 @@ class AsyncClient:
         manager = trio.open_nursery()
         nursery = self._nursery = await manager.__aenter__()
         self._nursery_manager = manager
+        router = self._router
         try:
             # Every transport, mounted ones included, is entered (an ASGI app
             # transport opens its own nursery there) and gets its housekeeping
             # started: with start, not start_soon, so that a pool's nursery
             # for HTTP/2 reader tasks exists before the first request.
-            transports = self._transports()
-            stack = self._transport_stack = contextlib.AsyncExitStack()
-            for transport in transports:
-                if hasattr(transport, "__aenter__"):
-                    await stack.enter_async_context(transport)
-                else:
-                    # A duck-typed transport: only its aclose() to call.
-                    stack.push_async_callback(transport.aclose)
-            for transport in transports:
-                housekeeping = getattr(transport, "run_housekeeping", None)
-                if housekeeping is not None:
-                    await nursery.start(housekeeping)
+            await router.__aenter__()
+            try:
+                await nursery.start(router.run_housekeeping)
+            except BaseException:
+                await router.aclose()
+                raise
         except BaseException:
             nursery.cancel_scope.cancel()
-            await self._transport_stack.aclose()
             self._nursery_manager = None
             await manager.__aexit__(None, None, None)
             self._state = _State.CLOSED
             raise
         self._state = _State.OPEN
         return self
-
-    def _transports(self) -> list[AsyncBaseTransport]:
-        """The default and every mounted transport, each once."""
-        unique: dict[int, AsyncBaseTransport] = {id(self._transport): self._transport}
-        for _, transport in self._mounts:
-            unique.setdefault(id(transport), transport)
-        return list(unique.values())
 
     async def __aexit__(
         self,
@@ -375,11 +285,11 @@ class AsyncClient:
     ) -> bool | None:
         self._state = _State.CLOSED
         try:
-            # No cancel scope may wrap this: the stack exits scopes (an ASGI
+            # No cancel scope may wrap this: the router exits scopes (an ASGI
             # transport's nursery) that were entered outside it. Each
             # transport bounds its own close and closes sockets before its
             # first checkpoint, so a cancellation here leaves nothing open.
-            await self._transport_stack.aclose()
+            await self._router.aclose()
         finally:
             assert self._nursery is not None
             self._nursery.cancel_scope.cancel()
@@ -614,15 +524,15 @@ class AsyncClient:
         jar: Cookies | None = request.extensions.get("cookies")
         (jar if jar is not None else self.cookies).set_cookie_header(request)
         started = trio.current_time()
-        transport = self._transport_for_url(request.url) if self._mounts else self._transport
-        if self._retry is None:
-            response = await transport.handle_async_request(request)
-        else:
-            response = await send_with_retries(transport, request, self._retry)
+        response = await self._router.send(request)
         try:
             response.elapsed = datetime.timedelta(seconds=trio.current_time() - started)
             response.default_encoding = self.default_encoding
             if "Set-Cookie" in response.headers:
+                # The response's own jar (requests' response.cookies) is
+                # filled here, where cookie policy lives.
+                response.cookies = set_by_response = Cookies()
+                set_by_response.extract_cookies(response)
                 self.cookies.extract_cookies(response)
                 if jar is not None:
                     jar.extract_cookies(response)
@@ -832,7 +742,9 @@ class AsyncClient:
 
         Raises:
             ValueError: a bound below 1 or an unknown ``errors`` policy.
+            ClientStateError: the client is not open (outside its ``async with``).
         """
+        self._check_open()
         return AsyncParallel(
             self,
             requests,

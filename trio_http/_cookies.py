@@ -44,7 +44,8 @@ from ._exceptions import CookieConflictError
 if TYPE_CHECKING:
     from typing import TypeVar
 
-    from ._models import Request, Response
+    from ._request import Request
+    from ._response import Response
 
     _T = TypeVar("_T")
 

@@ -21,7 +21,7 @@ import h11
 import trio
 
 from ._client import AsyncClient
-from ._models import Response
+from ._response import Response
 
 __all__ = ["main", "run_demo"]
 

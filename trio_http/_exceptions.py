@@ -58,7 +58,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._models import Request, Response
+    from ._request import Request
+    from ._response import Response
 
 __all__ = [
     "ChunkedEncodingError",

@@ -1,12 +1,14 @@
 """Bounded fan-out of many requests on a nursery the caller owns.
 
-How this works. ``AsyncClient.parallel`` returns an :class:`AsyncParallel`.
-Entering it opens a nursery and starts a fixed pool of worker tasks, one
-per allowed request in flight (never more than the input holds, when its
-length is known). Each worker loops: take the next item from the shared
-input, turn it into a request, send it, hand the outcome to the consumer,
-take the next item. There is no task per request, so the engine's own cost
-per request is a few attribute updates and one wake-up.
+How this works. ``AsyncClient.parallel`` returns an :class:`AsyncParallel`,
+which knows the client only as a :class:`RequestSender` (so this module
+never imports the client's). Entering it opens a nursery and starts a
+fixed pool of worker tasks, one per allowed request in flight (never more
+than the input holds, when its length is known). Each worker loops: take
+the next item from the shared input, turn it into a request, send it, hand
+the outcome to the consumer, take the next item. There is no task per
+request, so the engine's own cost per request is a few attribute updates
+and one wake-up.
 
 Memory stays bounded by one *window*: an item may be taken from the input
 only while ``taken - consumed < window`` (``window = 2 * max_in_flight``),
@@ -43,12 +45,13 @@ from collections.abc import (
     Sized,
 )
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, final
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, final
 
 import trio
 
 from ._exceptions import TotalTimeout
-from ._models import Request, Response
+from ._request import Request
+from ._response import Response
 from ._urls import URL
 
 if sys.version_info >= (3, 11):
@@ -59,8 +62,6 @@ else:  # pragma: no cover - trio depends on the backport before 3.11
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from ._client import AsyncClient
-
 __all__ = [
     "DEFAULT_MAX_IN_FLIGHT",
     "AsyncParallel",
@@ -68,6 +69,7 @@ __all__ = [
     "ParallelItem",
     "ParallelResult",
     "ParallelStats",
+    "RequestSender",
     "validate_options",
 ]
 
@@ -88,6 +90,25 @@ Handler = Callable[[Response], Awaitable[T]]
 # to ``build_request``.
 _SEND_OPTIONS = frozenset({"auth", "follow_redirects"})
 _END: Any = object()
+
+
+class RequestSender(Protocol):
+    """What the fan-out needs from a client: build a request, then send it.
+
+    :class:`~trio_http.AsyncClient` is one. The engine never looks at the
+    client's state: ``send`` refuses to work on a client that is not open,
+    and :meth:`AsyncClient.parallel` checks it before the engine starts.
+    The trailing ``*args``/``**options`` let a client take its own keyword
+    arguments (those of an item's options mapping).
+    """
+
+    def build_request(self, method: str, url: str | URL, *args: Any, **options: Any) -> Request:
+        """Build a request from an item; does no I/O."""
+        ...
+
+    async def send(self, request: Request, *args: Any, **options: Any) -> Response:
+        """Send ``request``; with ``stream=True`` its body is left unread. A checkpoint."""
+        ...
 
 
 @final
@@ -276,7 +297,7 @@ class AsyncParallel(Generic[T]):
 
     def __init__(
         self,
-        client: AsyncClient,
+        client: RequestSender,
         items: Iterable[ParallelItem] | AsyncIterable[ParallelItem],
         *,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
@@ -325,7 +346,6 @@ class AsyncParallel(Generic[T]):
         if self._entered:
             raise RuntimeError("an AsyncParallel can be entered once; call parallel() again")
         self._entered = True
-        self._client._check_open()
         self._context = self._run()
         return await self._context.__aenter__()  # type: ignore[no-any-return]
 
@@ -396,8 +416,12 @@ class AsyncParallel(Generic[T]):
                 raise StopAsyncIteration
             await self._consumer.park()
 
-    async def _next_batch(self) -> list[ParallelResult[T]]:
-        """Every result ready now (waiting for at least one); ``[]`` at the end."""
+    async def next_batch(self) -> list[ParallelResult[T]]:
+        """Every result ready now, waiting for at least one; ``[]`` at the end.
+
+        A checkpoint, like ``__anext__``: the blocking ``Parallel`` hands
+        results to its thread in these batches, one hop per batch.
+        """
         try:
             first = await self.__anext__()
         except StopAsyncIteration:
@@ -540,7 +564,7 @@ class AsyncParallel(Generic[T]):
             await response.aclose()
 
 
-def _request_from_item(client: AsyncClient, item: Any) -> tuple[Request, dict[str, Any]]:
+def _request_from_item(client: RequestSender, item: Any) -> tuple[Request, dict[str, Any]]:
     if isinstance(item, tuple) and len(item) in (2, 3):
         method, url = item[0], item[1]
         options = dict(item[2]) if len(item) == 3 else {}
@@ -556,9 +580,23 @@ def _request_from_item(client: AsyncClient, item: Any) -> tuple[Request, dict[st
 
 def _note_item(exc: Exception, index: int, request: Request | None, item: Any) -> None:
     # In fail-fast mode the group is all the caller sees: name the item.
+    target = f"{request.method} {request.url}" if request is not None else repr(item)
+    _add_note(exc, f"in parallel item #{index}: {target}")
+
+
+def _add_note(exc: BaseException, note: str) -> None:
+    """``exc.add_note(note)``, on Python 3.10 too.
+
+    3.10 has no ``add_note``; setting ``__notes__`` by hand is what PEP 678
+    specifies, and the exceptiongroup backport (which trio installs there)
+    prints them in tracebacks.
+    """
     if sys.version_info >= (3, 11):
-        target = f"{request.method} {request.url}" if request is not None else repr(item)
-        exc.add_note(f"in parallel item #{index}: {target}")
+        exc.add_note(note)
+        return
+    notes = exc.__dict__.setdefault("__notes__", [])
+    if isinstance(notes, list):
+        notes.append(note)
 
 
 def _leaves(group: BaseException) -> Iterable[BaseException]:

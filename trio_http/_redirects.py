@@ -21,11 +21,11 @@ from ._exceptions import (
     TooManyRedirects,
     UnrewindableBodyError,
 )
-from ._models import Request
+from ._request import Request
 from ._streams import EMPTY_CONTENT
 
 if TYPE_CHECKING:
-    from ._models import Response
+    from ._response import Response
     from ._urls import URL
 
 __all__ = ["build_redirect_request", "should_strip_auth"]

@@ -50,7 +50,7 @@ from ._exceptions import (
 
 if TYPE_CHECKING:
     from ._headers import Headers
-    from ._models import Request
+    from ._request import Request
 
 __all__ = ["IDEMPOTENT_METHODS", "RETRYABLE_STATUSES", "Attempts", "Retry", "parse_retry_after"]
 

@@ -123,16 +123,25 @@ class AsyncIterableContent(RequestContent):
         if self._consumed:
             raise StreamConsumedError("the request body stream was already sent")
         self._consumed = True
-        async for item in self._iterable:
-            chunk: object = item
-            if isinstance(chunk, str):
-                chunk = chunk.encode("utf-8")
-            elif not isinstance(chunk, (bytes, bytearray, memoryview)):
-                raise TypeError(
-                    f"request body iterables must yield bytes, got {type(chunk).__name__}"
-                )
-            if chunk:
-                yield bytes(chunk)
+        iterator = aiter(self._iterable)
+        try:
+            async for item in iterator:
+                chunk: object = item
+                if isinstance(chunk, str):
+                    chunk = chunk.encode("utf-8")
+                elif not isinstance(chunk, (bytes, bytearray, memoryview)):
+                    raise TypeError(
+                        f"request body iterables must yield bytes, got {type(chunk).__name__}"
+                    )
+                if chunk:
+                    yield bytes(chunk)
+        finally:
+            # Closed before the end (the server answered early, a timeout):
+            # the body is sent once only, so close the caller's iterator
+            # now rather than leave an async generator to the collector.
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
 
 def is_text_file(fileobj: Any) -> bool:

@@ -1,4 +1,4 @@
-"""The blocking twin of ``AsyncClient.parallel``: ``Session.parallel``.
+"""The results of ``Session.parallel``, the blocking twin of ``AsyncClient.parallel``.
 
 How this works. The fan-out runs as one task in the loop thread (the
 portal), inside its own cancel scope, through the async engine. That task
@@ -29,31 +29,18 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
 
 import trio
 
-from ._models import Request, Response
-from ._parallel import (
-    DEFAULT_MAX_IN_FLIGHT,
-    WINDOW_PER_SLOT,
-    AsyncParallel,
-    ErrorPolicy,
-    ParallelItem,
-    ParallelResult,
-    ParallelStats,
-    validate_options,
-)
-from ._portal import CANCEL_WAIT, Portal, get_portal
+from ._parallel import WINDOW_PER_SLOT, AsyncParallel, ErrorPolicy, ParallelResult, ParallelStats
+from ._portal import CANCEL_WAIT, Portal
 
 if TYPE_CHECKING:
     from types import TracebackType
 
     from ._client import AsyncClient
-    from ._sync import Session
+    from ._response import Response
 
-__all__ = ["Parallel", "parallel", "session_parallel"]
+__all__ = ["Parallel"]
 
 T = TypeVar("T")
-
-# requests' keyword for what AsyncClient calls follow_redirects.
-_RENAMED_OPTIONS = {"allow_redirects": "follow_redirects"}
 
 
 @final
@@ -99,7 +86,7 @@ class _Bridge:
                 task_status.started()
                 async with self.engine as results:
                     while True:
-                        batch = await results._next_batch()
+                        batch = await results.next_batch()
                         if not batch:
                             break
                         self.unreported += len(batch)
@@ -138,6 +125,10 @@ class Parallel(Generic[T]):
         with session.parallel(urls, max_in_flight=20) as results:
             for result in results:
                 print(result.index, result.value.status_code)
+
+    Built by :meth:`Session.parallel`, which passes the engine's arguments
+    through to :meth:`AsyncClient.parallel`; ``on_close`` runs on the
+    caller's thread once the results are exhausted or closed.
 
     Attributes:
         stats: live :class:`ParallelStats`, readable from any thread.
@@ -237,116 +228,3 @@ class Parallel(Generic[T]):
         bridge = getattr(self, "_bridge", None)
         if bridge is not None and not self._done and not bridge.finished.is_set():
             self._portal.call_soon(bridge.cancel)
-
-
-def session_parallel(
-    session: Session,
-    requests: Iterable[ParallelItem] | AsyncIterable[ParallelItem],
-    *,
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-    max_per_host: int | None = None,
-    ordered: bool = True,
-    errors: ErrorPolicy = "raise",
-    handler: Callable[[Response], Awaitable[T]] | None = None,
-    timeout: float | None = None,
-    _on_close: Callable[[], None] | None = None,
-) -> Parallel[Any]:
-    """``Session.parallel``: see :meth:`AsyncClient.parallel` for the arguments.
-
-    Items get the session's defaults (headers, params, auth) like
-    ``session.request`` does; an item's options may use requests' names
-    (``allow_redirects``). ``handler``, when given, is an ``async``
-    function: it runs in the session's loop thread.
-    """
-    validate_options(max_in_flight, max_per_host, errors)
-    portal = get_portal()
-    client = _session_client(session, portal)
-    prepare = _item_preparer(session)
-    if isinstance(requests, AsyncIterable):
-        raise TypeError("the blocking parallel() takes a (sync) iterable of requests")
-    return Parallel(
-        portal,
-        client,
-        (prepare(item) for item in requests),
-        max_in_flight=max_in_flight,
-        max_per_host=max_per_host,
-        ordered=ordered,
-        errors=errors,
-        handler=handler,
-        timeout=timeout,
-        on_close=_on_close,
-    )
-
-
-def parallel(
-    requests: Iterable[ParallelItem],
-    *,
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-    max_per_host: int | None = None,
-    ordered: bool = True,
-    errors: ErrorPolicy = "raise",
-    handler: Callable[[Response], Awaitable[T]] | None = None,
-    timeout: float | None = None,
-) -> Parallel[Any]:
-    """Send many requests concurrently with a temporary :class:`Session`.
-
-    ``for result in trio_http.parallel(urls, max_in_flight=20): ...``. The
-    session is closed when the iteration ends or the iterator is closed.
-    Arguments as for :meth:`AsyncClient.parallel`.
-    """
-    from ._sync import Session
-
-    session = Session()
-    try:
-        return session_parallel(
-            session,
-            requests,
-            max_in_flight=max_in_flight,
-            max_per_host=max_per_host,
-            ordered=ordered,
-            errors=errors,
-            handler=handler,
-            timeout=timeout,
-            _on_close=session.close,
-        )
-    except BaseException:
-        session.close()
-        raise
-
-
-def _session_client(session: Session, portal: Portal) -> AsyncClient:
-    # The same client session.request would use for the session's settings
-    # (TLS, proxies, cookie jar, redirect limit).
-    client: AsyncClient = session._client_for(portal)
-    return client
-
-
-def _item_preparer(session: Session) -> Callable[[Any], Any]:
-    from ._sync import _merge_headers, _merge_setting
-
-    # Snapshot the session's defaults once: items are prepared in the loop
-    # thread while the caller may change the session.
-    headers = dict(session.headers)
-    params = session.params
-    auth = session.auth
-
-    def prepare(item: Any) -> Any:
-        if isinstance(item, Request):
-            return item
-        if isinstance(item, str):
-            method, url, options = "GET", item, {}
-        elif isinstance(item, tuple) and len(item) in (2, 3):
-            method, url = item[0], item[1]
-            options = dict(item[2]) if len(item) == 3 else {}
-            for old, new in _RENAMED_OPTIONS.items():
-                if old in options:
-                    options[new] = options.pop(old)
-        else:
-            return item  # the engine reports the bad item
-        options["headers"] = _merge_headers(headers, options.get("headers"))
-        options["params"] = _merge_setting(options.get("params"), params) or None
-        if options.get("auth") is None and auth is not None:
-            options["auth"] = auth
-        return (method, url, options)
-
-    return prepare

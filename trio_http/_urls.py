@@ -1,96 +1,41 @@
-"""URLs: parsing, normalisation, reference resolution and query parameters.
+"""URL: a parsed, normalised URL that is also a ``str``.
 
-How this works: the input is split once with the RFC 3986 Appendix B pattern,
-then each component is validated and normalised on its own:
-
-* the scheme and host are lower-cased; a registered name goes through IDNA
-  (UTS #46) so that ``bücher.example`` becomes ``xn--bcher-kva.example``;
-  IPv4 and IPv6 literals are checked with :mod:`ipaddress`;
-* a port equal to the scheme's default is dropped, so ``http://a:80/`` and
-  ``http://a/`` are the same URL;
-* path, query, fragment and userinfo have unsafe characters percent-encoded
-  as UTF-8, while escapes already present are kept byte for byte;
-* dot-segments are removed from the path of an absolute URL.
-
-The common case (an ASCII URL that is already clean) touches each component
-with one precompiled regex search and no allocation beyond the slots, since a
-URL is built for every request.
+Parsing and normalising the components is :mod:`trio_http._url_parse`'s
+(hosts: :mod:`trio_http._url_host`; query parameters:
+:mod:`trio_http._url_query`); this module holds the value type built from
+them, and :func:`validate_request_url`, the check before a request is sent.
+A URL is built for every request, so parses of recent strings are cached.
 """
 
 from __future__ import annotations
 
 import enum
-import functools
-import ipaddress
-import re
-from collections.abc import Mapping, Sequence
-from typing import TypeAlias, final
-from urllib.parse import parse_qsl, quote_plus, unquote
-
-import idna
+from typing import final
+from urllib.parse import parse_qsl, unquote
 
 from ._exceptions import InvalidSchema, InvalidURL, MissingSchema
-
-__all__ = [
-    "DEFAULT_PORTS",
-    "MAX_URL_LENGTH",
-    "URL",
-    "Primitive",
-    "PrimitiveOrSeq",
-    "QueryParamTypes",
-    "encode_params",
-    "validate_request_url",
-]
-
-Primitive: TypeAlias = str | bytes | int | float | bool | None
-PrimitiveOrSeq: TypeAlias = Primitive | Sequence[Primitive]
-QueryParamTypes: TypeAlias = (
-    Mapping[str, PrimitiveOrSeq] | Sequence[tuple[str, PrimitiveOrSeq]] | str | bytes
+from ._url_host import normalise_host
+from ._url_parse import (
+    CONTROL,
+    DEFAULT_PORTS,
+    QUERY_UNSAFE,
+    SCHEME,
+    USERINFO_UNSAFE_STRICT,
+    Parts,
+    check_port,
+    mask_userinfo,
+    netloc,
+    normal_parts,
+    parse,
+    render,
+    requote,
+    resolve_reference,
 )
+from ._url_query import QueryParamTypes, encode_params
 
-MAX_URL_LENGTH = 64 * 1024  # characters, after stripping surrounding whitespace
-MAX_HOST_LENGTH = 253  # RFC 1035 §2.3.4, without the trailing dot
-MAX_LABEL_LENGTH = 63  # RFC 1035 §2.3.4
+__all__ = ["URL", "validate_request_url"]
 
-DEFAULT_PORTS: dict[str, int] = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 SENDABLE_SCHEMES = frozenset({"http", "https"})
-
-# RFC 3986 Appendix B, with the scheme restricted to its §3.1 grammar so that
-# "1abc:x" stays a path instead of becoming a scheme.
-_SPLIT = re.compile(
-    r"(?:([A-Za-z][A-Za-z0-9+.\-]*):)?"  # scheme
-    r"(?://([^/?#]*))?"  # authority
-    r"([^?#]*)"  # path
-    r"(?:\?([^#]*))?"  # query
-    r"(?:#(.*))?",  # fragment
-    re.DOTALL,
-)
-# C0 controls and DEL. A literal space is accepted (and encoded as %20) as in
-# requests and browsers; every other control, including TAB/CR/LF, is refused
-# because it can only come from injection or corruption.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-# Browsers strip leading and trailing C0 controls and spaces before parsing.
-_SURROUNDING_WS = "".join(map(chr, range(0x21)))
-
-_UNRESERVED = r"A-Za-z0-9\-._~"
-_SUB_DELIMS = r"!$&'()*+,;="
-# Each pattern matches what must be encoded in its component: a run of
-# characters outside the allowed set, or a "%" that does not start an escape.
-_PATH_UNSAFE = re.compile(rf"[^{_UNRESERVED}{_SUB_DELIMS}:@/%]+|%(?![0-9A-Fa-f]{{2}})")
-_QUERY_UNSAFE = re.compile(rf"[^{_UNRESERVED}{_SUB_DELIMS}:@/?%]+|%(?![0-9A-Fa-f]{{2}})")
-# ":" separates user from password, so it is kept while requoting parsed input.
-_USERINFO_UNSAFE = re.compile(rf"[^{_UNRESERVED}{_SUB_DELIMS}:%]+|%(?![0-9A-Fa-f]{{2}})")
-# Used for decoded values given to copy_with(): every "%" is literal.
-_USERINFO_UNSAFE_STRICT = re.compile(rf"[^{_UNRESERVED}{_SUB_DELIMS}]+")
-
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
-_PORT = re.compile(r"[0-9]+")
-_IPV4 = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
-# Letters, digits, hyphen and underscore: the names DNS serves in practice.
-_ASCII_HOST = re.compile(r"[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*\.?")
-_ZONE_ID = re.compile(rf"[{_UNRESERVED}]+")
-# WHATWG URL "forbidden host code points", plus controls and non-ASCII.
-_FORBIDDEN_HOST = re.compile(r"[\x00-\x20\x7f-\U0010ffff#/:<>?@\[\\\]^|%\"`{}]")
 
 
 class _Unset(enum.Enum):
@@ -98,257 +43,6 @@ class _Unset(enum.Enum):
 
 
 _UNSET = _Unset.UNSET
-
-
-def _escape_match(match: re.Match[str]) -> str:
-    # errors="strict": a lone surrogate cannot be sent and is reported as InvalidURL
-    # by the caller catching UnicodeEncodeError.
-    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8"))
-
-
-def _requote(text: str, unsafe: re.Pattern[str], component: str) -> str:
-    """Percent-encode what ``unsafe`` matches; keep existing escapes as they are."""
-    if unsafe.search(text) is None:
-        return text
-    try:
-        return unsafe.sub(_escape_match, text)
-    except UnicodeEncodeError as exc:
-        raise InvalidURL(f"invalid character in URL {component}: {exc.reason}") from None
-
-
-def _check_label_lengths(host: str) -> None:
-    name = host[:-1] if host.endswith(".") else host
-    if len(name) > MAX_HOST_LENGTH:
-        raise InvalidURL(f"host name longer than {MAX_HOST_LENGTH} characters")
-    for label in name.split("."):
-        if not label:
-            raise InvalidURL(f"empty label in host {host!r}")
-        if len(label) > MAX_LABEL_LENGTH:
-            raise InvalidURL(f"host label longer than {MAX_LABEL_LENGTH} characters in {host!r}")
-
-
-def _normalise_ipv6(literal: str) -> str:
-    """Validate the text between "[" and "]"; return it without brackets."""
-    if literal[:1] in ("v", "V"):
-        raise InvalidURL(f"IPvFuture address literals are not supported: [{literal}]")
-    address, sep, zone = literal.partition("%")
-    if sep:
-        # RFC 6874: the zone separator is "%25" in a URL; a bare "%" is tolerated.
-        if zone.startswith("25"):
-            zone = zone[2:]
-        zone = unquote(zone)
-        if _ZONE_ID.fullmatch(zone) is None:
-            raise InvalidURL(f"invalid IPv6 zone identifier in [{literal}]")
-    try:
-        normalised = ipaddress.IPv6Address(address).compressed
-    except ValueError:
-        raise InvalidURL(f"invalid IPv6 address [{literal}]") from None
-    return f"{normalised}%{zone}" if sep else normalised
-
-
-@functools.lru_cache(maxsize=1024)
-def _normalise_host(raw: str) -> str:
-    """Return the canonical form of a host as found in a URL's authority.
-
-    Cached because a client talks to few hosts, and IDNA is slow.
-    """
-    if not raw:
-        return ""
-    if raw[0] == "[":
-        if raw[-1] != "]":
-            raise InvalidURL(f"unterminated IPv6 address in host {raw!r}")
-        return _normalise_ipv6(raw[1:-1])
-    if ":" in raw:
-        # Only reachable through copy_with(host="::1"), which is given unbracketed.
-        return _normalise_ipv6(raw)
-    host = raw.lower()
-    if "%" in host:
-        try:
-            host = unquote(host, errors="strict").lower()
-        except UnicodeDecodeError:
-            raise InvalidURL(f"invalid percent-encoding in host {raw!r}") from None
-    if _IPV4.fullmatch(host) is not None:
-        try:
-            return str(ipaddress.IPv4Address(host))
-        except ValueError:
-            raise InvalidURL(f"invalid IPv4 address {host!r}") from None
-    if _ASCII_HOST.fullmatch(host) is not None and "xn--" not in host:
-        _check_label_lengths(host)
-        return host
-    try:
-        encoded = idna.encode(host, uts46=True).decode("ascii")
-    except UnicodeError as exc:
-        if (
-            not host.isascii()
-            or _FORBIDDEN_HOST.search(host) is not None
-            or host.startswith("xn--")
-            or ".xn--" in host
-        ):
-            raise InvalidURL(f"invalid host {raw!r}: {exc}") from None
-        # DNS allows what IDNA refuses (underscores, other sub-delims): an ASCII
-        # name without forbidden characters or broken A-labels ("xn--") is
-        # passed to the resolver as is.
-        encoded = host
-    _check_label_lengths(encoded)
-    return encoded
-
-
-def _parse_port(text: str) -> int | None:
-    if not text:
-        return None  # RFC 3986 §3.2.3: an empty port means the default
-    if _PORT.fullmatch(text) is None:
-        raise InvalidURL(f"invalid port {text!r}: not a number")
-    port = int(text)
-    if port > 65535:
-        raise InvalidURL(f"invalid port {text!r}: must be 0-65535")
-    return port
-
-
-def _check_port(port: int | None) -> int | None:
-    if port is None:
-        return None
-    if isinstance(port, bool) or not isinstance(port, int):
-        raise InvalidURL(f"invalid port {port!r}: must be an int")
-    if not 0 <= port <= 65535:
-        raise InvalidURL(f"invalid port {port}: must be 0-65535")
-    return port
-
-
-def _remove_dot_segments(path: str) -> str:
-    """RFC 3986 §5.2.4, written over segments instead of the input buffer."""
-    if "." not in path:
-        return path
-    output: list[str] = []
-    segments = path.split("/")
-    last = len(segments) - 1
-    for index, segment in enumerate(segments):
-        if segment == ".":
-            if index == last:
-                output.append("")
-        elif segment == "..":
-            if len(output) > 1 or (output and output[0]):
-                output.pop()
-            if index == last:
-                output.append("")
-        else:
-            output.append(segment)
-    result = "/".join(output)
-    if path.startswith("/") and not result.startswith("/"):
-        result = "/" + result
-    return result
-
-
-def _merge_paths(base: URL, ref_path: str) -> str:
-    """RFC 3986 §5.2.3."""
-    if base._has_authority and not base._path:
-        return "/" + ref_path
-    return base._path[: base._path.rfind("/") + 1] + ref_path
-
-
-def _mask_userinfo(userinfo: str) -> str:
-    user, sep, _ = userinfo.partition(":")
-    return f"{user}:[secure]" if sep else user
-
-
-_Parts: TypeAlias = tuple[str, str, str, "int | None", str, str, str, bool]
-
-
-def _parse(text: str) -> _Parts:
-    """Split and check a URL string; scheme, userinfo and host come out normal."""
-    text = text.strip(_SURROUNDING_WS)
-    if len(text) > MAX_URL_LENGTH:
-        raise InvalidURL(f"URL longer than {MAX_URL_LENGTH} characters")
-    bad = _CONTROL.search(text)
-    if bad is not None:
-        raise InvalidURL(
-            f"URL contains control character {bad.group()!r} at position {bad.start()}"
-        )
-    match = _SPLIT.fullmatch(text)
-    # The pattern matches every string; the assert documents it for mypy.
-    assert match is not None
-    scheme, authority, path, query, fragment = match.groups()
-    userinfo = host = ""
-    port: int | None = None
-    if authority is not None:
-        userinfo, _, hostport = authority.rpartition("@")
-        if userinfo:
-            userinfo = _requote(userinfo, _USERINFO_UNSAFE, "userinfo")
-            user, colon, secret = userinfo.partition(":")
-            if colon and not secret:
-                userinfo = user  # "user:@host" has no password
-        if hostport.startswith("["):
-            end = hostport.find("]")
-            if end == -1:
-                raise InvalidURL(f"unterminated IPv6 address in {hostport!r}")
-            raw_host, rest = hostport[: end + 1], hostport[end + 1 :]
-            if rest and not rest.startswith(":"):
-                raise InvalidURL(f"unexpected {rest!r} after IPv6 address")
-            port_text = rest[1:]
-        else:
-            raw_host, _, port_text = hostport.partition(":")
-        host = _normalise_host(raw_host)
-        port = _parse_port(port_text)
-    return (
-        (scheme or "").lower(),
-        userinfo,
-        host,
-        port,
-        path,
-        query or "",
-        fragment or "",
-        authority is not None,
-    )
-
-
-def _normal_parts(
-    scheme: str,
-    userinfo: str,
-    host: str,
-    port: int | None,
-    path: str,
-    query: str,
-    fragment: str,
-    has_authority: bool,
-) -> _Parts:
-    """Normalise port, path, query and fragment (scheme, userinfo, host already are)."""
-    if port is not None and DEFAULT_PORTS.get(scheme) == port:
-        port = None
-    if path:
-        path = _requote(path, _PATH_UNSAFE, "path")
-        if scheme and "/." in path:
-            path = _remove_dot_segments(path)
-    elif has_authority and scheme in DEFAULT_PORTS:
-        path = "/"
-    return (
-        scheme,
-        userinfo,
-        host,
-        port,
-        path,
-        _requote(query, _QUERY_UNSAFE, "query") if query else "",
-        _requote(fragment, _QUERY_UNSAFE, "fragment") if fragment else "",
-        has_authority or bool(host or userinfo or port is not None),
-    )
-
-
-def _netloc(host: str, port: int | None) -> str:
-    if ":" in host:
-        host = "[" + host.replace("%", "%25") + "]"
-    return host if port is None else f"{host}:{port}"
-
-
-def _render(parts: _Parts, userinfo: str) -> str:
-    scheme, _, host, port, path, query, fragment, has_authority = parts
-    text = f"{scheme}:" if scheme else ""
-    if has_authority:
-        text += f"//{userinfo}@" if userinfo else "//"
-        text += _netloc(host, port)
-    text += path
-    if query:
-        text += "?" + query
-    if fragment:
-        text += "#" + fragment
-    return text
 
 
 _PARSED_CACHE_SIZE = 512  # distinct URL strings whose parse is kept
@@ -423,13 +117,13 @@ class URL(str):
                     raise InvalidURL("URL bytes are not valid UTF-8") from None
             elif not isinstance(url, str):
                 raise InvalidURL(f"URL must be str, bytes or URL, not {type(url).__name__}")
-            parts = _normal_parts(*_parse(url))
+            parts = normal_parts(*parse(url))
         if params is not None:
             extra = encode_params(params)
             if extra:
                 query = parts[5]
                 query = f"{query}&{extra}" if query else extra
-                parts = (*parts[:5], _requote(query, _QUERY_UNSAFE, "query"), *parts[6:])
+                parts = (*parts[:5], requote(query, QUERY_UNSAFE, "query"), *parts[6:])
         built = cls._build(parts)
         if params is None and type(url) is str and cls is URL:
             if len(_PARSED) >= _PARSED_CACHE_SIZE:
@@ -438,10 +132,10 @@ class URL(str):
         return built
 
     @classmethod
-    def _build(cls, parts: _Parts) -> URL:
+    def _build(cls, parts: Parts) -> URL:
         """Make a URL from components that are already normal."""
         scheme, userinfo, host, port, path, query, fragment, has_authority = parts
-        text = _render(parts, userinfo)
+        text = render(parts, userinfo)
         url = str.__new__(cls, text)
         url._scheme = scheme
         url._userinfo = userinfo
@@ -456,7 +150,7 @@ class URL(str):
         url._target = None
         return url
 
-    def _parts(self) -> _Parts:
+    def _parts(self) -> Parts:
         return (
             self._scheme,
             self._userinfo,
@@ -466,22 +160,6 @@ class URL(str):
             self._query,
             self._fragment,
             self._has_authority,
-        )
-
-    @classmethod
-    def _from_parts(
-        cls,
-        scheme: str,
-        userinfo: str,
-        host: str,
-        port: int | None,
-        path: str,
-        query: str,
-        fragment: str,
-        has_authority: bool,
-    ) -> URL:
-        return cls._build(
-            _normal_parts(scheme, userinfo, host, port, path, query, fragment, has_authority)
         )
 
     # -- components -------------------------------------------------------
@@ -551,7 +229,7 @@ class URL(str):
     @property
     def netloc(self) -> str:
         """The value of a ``Host`` header: host (IPv6 bracketed) and a non-default port."""
-        return _netloc(self._host, self._port)
+        return netloc(self._host, self._port)
 
     @property
     def target(self) -> bytes:
@@ -597,37 +275,7 @@ class URL(str):
         ref = url if isinstance(url, URL) else URL(url)
         if ref._scheme:
             return ref
-        base = self
-        if ref._has_authority:
-            return URL._from_parts(
-                base._scheme,
-                ref._userinfo,
-                ref._host,
-                ref._port,
-                _remove_dot_segments(ref._path),
-                ref._query,
-                ref._fragment,
-                True,
-            )
-        if not ref._path:
-            path = base._path
-            query = ref._query or base._query
-        else:
-            if ref._path.startswith("/"):
-                path = _remove_dot_segments(ref._path)
-            else:
-                path = _remove_dot_segments(_merge_paths(base, ref._path))
-            query = ref._query
-        return URL._from_parts(
-            base._scheme,
-            base._userinfo,
-            base._host,
-            base._port,
-            path,
-            query,
-            ref._fragment,
-            base._has_authority,
-        )
+        return URL._build(normal_parts(*resolve_reference(self._parts(), ref._parts())))
 
     def copy_with(
         self,
@@ -653,36 +301,36 @@ class URL(str):
         """
         new_scheme = self._scheme
         if scheme is not _UNSET:
-            if scheme and _SCHEME.fullmatch(scheme) is None:
+            if scheme and SCHEME.fullmatch(scheme) is None:
                 raise InvalidURL(f"invalid scheme {scheme!r}")
             new_scheme = scheme.lower()
         userinfo = self._userinfo
         if username is not _UNSET or password is not _UNSET:
             user = (
-                _requote(username, _USERINFO_UNSAFE_STRICT, "username")
+                requote(username, USERINFO_UNSAFE_STRICT, "username")
                 if username is not _UNSET
                 else self._userinfo.partition(":")[0]
             )
             secret = (
-                _requote(password, _USERINFO_UNSAFE_STRICT, "password")
+                requote(password, USERINFO_UNSAFE_STRICT, "password")
                 if password is not _UNSET
                 else self._userinfo.partition(":")[2]
             )
             userinfo = f"{user}:{secret}" if secret else user
         new_host = self._host
         if host is not _UNSET:
-            if _CONTROL.search(host) is not None:
+            if CONTROL.search(host) is not None:
                 raise InvalidURL(f"invalid host {host!r}")
             if ":" in host and not host.startswith("["):
                 host = f"[{host}]"
-            new_host = _normalise_host(host)
-        new_port = self._port if port is _UNSET else _check_port(port)
+            new_host = normalise_host(host)
+        new_port = self._port if port is _UNSET else check_port(port)
         for name, value in (("path", path), ("query", query), ("fragment", fragment)):
-            if isinstance(value, str) and _CONTROL.search(value) is not None:
+            if isinstance(value, str) and CONTROL.search(value) is not None:
                 raise InvalidURL(f"{name} contains a control character")
         if path is not _UNSET and path and new_host and not path.startswith("/"):
             path = "/" + path  # RFC 3986 §3.3: with an authority the path is absolute
-        return URL._from_parts(
+        parts = normal_parts(
             new_scheme,
             userinfo,
             new_host,
@@ -692,6 +340,7 @@ class URL(str):
             self._fragment if fragment is _UNSET else fragment,
             self._has_authority or bool(new_host),
         )
+        return URL._build(parts)
 
     def copy_merge_params(self, params: QueryParamTypes) -> URL:
         """Return a copy with ``params`` appended to the query.
@@ -704,13 +353,13 @@ class URL(str):
     # -- text forms -------------------------------------------------------
 
     def _render(self, userinfo: str) -> str:
-        return _render(self._parts(), userinfo)
+        return render(self._parts(), userinfo)
 
     def __str__(self) -> str:
         return self._str
 
     def __repr__(self) -> str:
-        return f"URL({self._render(_mask_userinfo(self._userinfo))!r})"
+        return f"URL({self._render(mask_userinfo(self._userinfo))!r})"
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, URL):
@@ -750,13 +399,13 @@ def validate_request_url(url: URL) -> None:
         InvalidURL: the URL has no host.
     """
     if not url.scheme:
-        shown = url._render(_mask_userinfo(url._userinfo))
+        shown = url._render(mask_userinfo(url._userinfo))
         suggestion = f"https:{shown}" if shown.startswith("//") else f"https://{shown}"
         raise MissingSchema(
             f"Invalid URL {shown!r}: no scheme supplied. Perhaps you meant {suggestion!r}?"
         )
     if url.scheme not in SENDABLE_SCHEMES:
-        shown = url._render(_mask_userinfo(url._userinfo))
+        shown = url._render(mask_userinfo(url._userinfo))
         hint = ""
         if not url._has_authority and (url.scheme == "localhost" or url.path[:1].isdigit()):
             # "localhost:8000/x" splits into scheme "localhost" and path "8000/x".
@@ -766,59 +415,5 @@ def validate_request_url(url: URL) -> None:
             f"only 'http' and 'https' can be requested.{hint}"
         )
     if not url.host:
-        shown = url._render(_mask_userinfo(url._userinfo))
+        shown = url._render(mask_userinfo(url._userinfo))
         raise InvalidURL(f"Invalid URL {shown!r}: no host supplied")
-
-
-def _param_text(value: object) -> str | bytes:
-    if isinstance(value, (str, bytes)):
-        return value
-    # requests compatibility: True -> "True", 1.5 -> "1.5", anything else str().
-    return str(value)
-
-
-def _form_quote(value: str | bytes) -> str:
-    try:
-        return quote_plus(value, safe="")
-    except UnicodeEncodeError as exc:
-        raise InvalidURL(f"query parameter cannot be encoded as UTF-8: {exc.reason}") from None
-
-
-def encode_params(params: QueryParamTypes) -> str:
-    """Encode query parameters as ``application/x-www-form-urlencoded`` text.
-
-    A mapping value that is a list or tuple gives one pair per item; ``None``
-    values are skipped; other non-text values use ``str()``; spaces become
-    ``"+"``. A ``str`` or ``bytes`` argument is an already-encoded query and
-    is returned as text.
-
-    Args:
-        params: a mapping, a sequence of pairs, or an encoded query string.
-
-    Returns:
-        The query string, without ``"?"``.
-
-    Raises:
-        InvalidURL: a name or value cannot be encoded (lone surrogate), or the
-            bytes query is not UTF-8.
-    """
-    if isinstance(params, str):
-        return params
-    if isinstance(params, bytes):
-        try:
-            return params.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidURL("query string bytes are not valid UTF-8") from None
-    items = params.items() if isinstance(params, Mapping) else params
-    pieces: list[str] = []
-    for name, values in items:
-        if values is None:
-            continue
-        key = _form_quote(_param_text(name))
-        if isinstance(values, (list, tuple)):
-            for value in values:
-                if value is not None:
-                    pieces.append(f"{key}={_form_quote(_param_text(value))}")
-        else:
-            pieces.append(f"{key}={_form_quote(_param_text(values))}")
-    return "&".join(pieces)

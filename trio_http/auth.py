@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
-from ._auth import Auth, DigestAuth, basic_auth_header
+from ._auth import Auth, basic_auth_header
+from ._auth_digest import DigestAuth
 
 if TYPE_CHECKING:
-    from ._models import Request, Response
+    from ._request import Request
+    from ._response import Response
 
 __all__ = ["AuthBase", "HTTPBasicAuth", "HTTPDigestAuth", "HTTPProxyAuth"]
 

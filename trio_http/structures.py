@@ -56,6 +56,10 @@ class CaseInsensitiveDict(MutableMapping[str, _V]):
         """Items with lower-cased keys."""
         return ((lower, entry[1]) for lower, entry in self._store.items())
 
+    def snapshot_items(self) -> tuple[tuple[str, _V], ...]:
+        """The items as one tuple of ``(key as last set, value)``: a fast copy."""
+        return tuple(self._store.values())
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Mapping):
             return NotImplemented

@@ -35,15 +35,14 @@ import json as jsonlib
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, final
+from typing import Any, final
 
 from ._headers import Headers
-from ._models import Request, Response
+from ._request import Request
+from ._response import Response
 from ._transports._base import AsyncBaseTransport
+from ._transports._default import set_pool_factory
 from ._urls import URL
-
-if TYPE_CHECKING:
-    import pytest
 
 __all__ = ["Call", "MockRouter", "Route", "UnmatchedRequest", "mock_response", "trio_http_mock"]
 
@@ -447,18 +446,20 @@ def _fixture(function: Callable[..., Any]) -> Any:
 
 
 @_fixture
-def trio_http_mock(monkeypatch: pytest.MonkeyPatch) -> Iterator[MockRouter]:
+def trio_http_mock() -> Iterator[MockRouter]:
     """A :class:`MockRouter` that every client made in the test uses.
 
     Clients created with an explicit ``transport=`` keep it. At teardown the
     fixture calls :meth:`MockRouter.assert_all_called`.
     """
     router = MockRouter()
-    from . import _client
 
     def default_transport(**_: Any) -> MockRouter:
         return router
 
-    monkeypatch.setattr(_client, "ConnectionPool", default_transport)
-    yield router
+    previous = set_pool_factory(default_transport)
+    try:
+        yield router
+    finally:
+        set_pool_factory(previous)
     router.assert_all_called()

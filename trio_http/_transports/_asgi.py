@@ -2,11 +2,18 @@
 
 How this works. Each request runs the app as its own task, and that task
 needs an owner: the transport's nursery, opened by ``async with
-ASGITransport(app) as transport``. A Trio nursery cannot stay open across
+ASGITransport(app) as transport`` (or by the client that enters its
+transports). A Trio nursery cannot stay open across
 ``handle_async_request`` returning (the response body is read later, by the
 caller), so the transport holds it instead; nothing the transport starts
 outlives its ``async with`` block. Using the transport outside that block
 raises :class:`~trio_http.ClientStateError`.
+
+The block's own code runs inside that nursery's cancel scope, so closing
+the transport must not cancel it: the app tasks live one level down, in a
+nursery of their own held open by a host task, and :meth:`aclose` cancels
+only that one. The outer nursery is cancelled when the block exits, where
+its ``__aexit__`` absorbs the cancellation.
 
 The app and the caller meet in an :class:`_Exchange`:
 
@@ -39,14 +46,14 @@ import trio
 
 from .._exceptions import ClientStateError, ReadError, ReadTimeout
 from .._headers import Headers
-from .._models import Response
+from .._response import Response
 from .._streams import AsyncByteStream, BytesContent
 from ._base import AsyncBaseTransport
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from .._models import Request
+    from .._request import Request
 
 __all__ = ["ASGIApp", "ASGITransport", "ClientDisconnected"]
 
@@ -77,6 +84,21 @@ def _read_deadline(request: Request) -> float:
     return math.inf if read is None else trio.current_time() + read
 
 
+def _request_body_length(request: Request) -> int | None:
+    """The body's size: the stream's own, else a valid ``Content-Length``.
+
+    With a length the app sees ``more_body: False`` on the last chunk, as
+    from a server; without one, an empty final message ends the body.
+    """
+    length = request.stream.length
+    if length is not None:
+        return length
+    value = request.headers.get("Content-Length")
+    if value is not None and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
 class _Exchange:
     """One request/response between the caller and the app task."""
 
@@ -103,7 +125,7 @@ class _Exchange:
         self.request = request
         self.request_complete = False
         self.request_iterator: AsyncIterator[bytes] | None = None
-        self.request_remaining = request.stream.length
+        self.request_remaining = _request_body_length(request)
         self.request_body_error: BaseException | None = None
         self.status: int | None = None
         self.headers: list[tuple[bytes, bytes]] = []
@@ -226,7 +248,11 @@ class _Exchange:
 
 @final
 class _ASGIResponseStream(AsyncByteStream):
-    """The response body, read from the app task as it sends it."""
+    """The response body, read from the app task as it sends it.
+
+    Its own iterator, not an async generator: a reader that stops early
+    leaves no suspended generator behind for the garbage collector.
+    """
 
     __slots__ = ("_exchange", "_raise_app_exceptions")
 
@@ -234,18 +260,18 @@ class _ASGIResponseStream(AsyncByteStream):
         self._exchange = exchange
         self._raise_app_exceptions = raise_app_exceptions
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    def __aiter__(self) -> _ASGIResponseStream:
+        return self
+
+    async def __anext__(self) -> bytes:
         exchange = self._exchange
-        receive = exchange.body_receive
-        while True:
-            with trio.CancelScope(deadline=_read_deadline(exchange.request)) as scope:
-                try:
-                    chunk = await receive.receive()
-                except trio.EndOfChannel:
-                    break
-            if scope.cancelled_caught:
-                raise ReadTimeout("the ASGI app sent no body bytes within the read timeout")
-            yield chunk
+        with trio.CancelScope(deadline=_read_deadline(exchange.request)) as scope:
+            try:
+                return await exchange.body_receive.receive()
+            except trio.EndOfChannel:
+                pass
+        if scope.cancelled_caught:
+            raise ReadTimeout("the ASGI app sent no body bytes within the read timeout")
         # The channel closes when the app task ends; report how it ended.
         error = exchange.request_body_error or exchange.app_error
         if error is not None:
@@ -254,6 +280,7 @@ class _ASGIResponseStream(AsyncByteStream):
             raise ReadError("the ASGI app failed while sending the response body") from error
         if not exchange.response_complete:
             raise ReadError("the ASGI app returned before completing the response body")
+        raise StopAsyncIteration
 
     async def aclose(self) -> None:
         exchange = self._exchange
@@ -265,13 +292,15 @@ class _ASGIResponseStream(AsyncByteStream):
 class ASGITransport(AsyncBaseTransport):
     """Send requests to an ASGI 3 application running in this Trio run.
 
-    Open it with ``async with``; the block owns the app's tasks::
+    The ``async with`` block that opens it owns the app's tasks. A client
+    enters its transports, so its own block is enough::
 
-        async with (
-            trio_http.ASGITransport(app) as transport,
-            trio_http.AsyncClient(transport=transport, base_url="http://testserver") as client,
-        ):
-            r = await client.get("/items")
+        transport = trio_http.ASGITransport(app)
+        async with trio_http.AsyncClient(transport=transport) as client:
+            r = await client.get("http://testserver/items")
+
+    Open the transport's own block around the client's to share it between
+    clients or to use it after one closes.
 
     Request and response bodies stream in both directions with
     backpressure. Closing a response early, or cancelling the request,
@@ -307,6 +336,8 @@ class ASGITransport(AsyncBaseTransport):
         self.lifespan = lifespan
         self._nursery: trio.Nursery | None = None
         self._nursery_manager: Any = None
+        # The app and lifespan tasks' nursery, inside self._nursery.
+        self._tasks: trio.Nursery | None = None
         self._owner_depth = 0
         self._closed = False
         self._lifespan_state: dict[str, Any] = {}
@@ -334,16 +365,26 @@ class ASGITransport(AsyncBaseTransport):
             await trio.lowlevel.checkpoint()
             return self
         manager = trio.open_nursery()
-        self._nursery = await manager.__aenter__()
+        nursery = self._nursery = await manager.__aenter__()
         self._nursery_manager = manager
-        if self.lifespan:
-            try:
+        try:
+            self._tasks = await nursery.start(self._host_tasks)
+            if self.lifespan:
                 await self._lifespan_startup()
-            except BaseException:
-                self._owner_depth -= 1
-                await self._exit_nursery()
-                raise
+        except BaseException:
+            self._owner_depth -= 1
+            await self._exit_nursery()
+            raise
         return self
+
+    async def _host_tasks(
+        self, *, task_status: trio.TaskStatus[trio.Nursery] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        # Holds the tasks' nursery open until aclose() (or the block's exit)
+        # cancels it.
+        async with trio.open_nursery() as tasks:
+            task_status.started(tasks)
+            await trio.sleep_forever()
 
     async def __aexit__(
         self,
@@ -365,9 +406,11 @@ class ASGITransport(AsyncBaseTransport):
         # app's tasks, and Trio would wrap the caller's error in a group.
         self._closed = True
         nursery, manager = self._nursery, self._nursery_manager
-        self._nursery = self._nursery_manager = None
+        self._nursery = self._nursery_manager = self._tasks = None
         if nursery is None:
             return
+        # No checkpoint between this cancel and the nursery's __aexit__,
+        # which absorbs the Cancelled it delivers to this task.
         nursery.cancel_scope.cancel()
         await manager.__aexit__(None, None, None)
 
@@ -381,23 +424,26 @@ class ASGITransport(AsyncBaseTransport):
             await trio.lowlevel.checkpoint()
             return
         self._closed = True
-        nursery = self._nursery
-        with trio.CancelScope(shield=True):
-            if self._lifespan_receive is not None:
-                await self._lifespan_shutdown()
-        if nursery is not None:
-            nursery.cancel_scope.cancel()
+        try:
+            with trio.CancelScope(shield=True):
+                if self._lifespan_receive is not None:
+                    await self._lifespan_shutdown()
+        finally:
+            # Only the tasks' nursery: the caller may be running inside the
+            # outer one (its async with block), and must not be cancelled.
+            if self._tasks is not None:
+                self._tasks.cancel_scope.cancel()
         await trio.lowlevel.checkpoint()
 
     # -- lifespan ----------------------------------------------------------
 
     async def _lifespan_startup(self) -> None:
-        assert self._nursery is not None
+        assert self._tasks is not None
         to_app, from_transport = trio.open_memory_channel[Message](1)
         to_transport, events = trio.open_memory_channel[Message](1)
         self._lifespan_receive = to_app
         self._lifespan_events = events
-        self._nursery.start_soon(self._run_lifespan, from_transport, to_transport)
+        self._tasks.start_soon(self._run_lifespan, from_transport, to_transport)
         await to_app.send({"type": "lifespan.startup"})
         reply = await self._lifespan_reply("startup")
         if reply.get("type") != "lifespan.startup.complete":
@@ -492,7 +538,7 @@ class ASGITransport(AsyncBaseTransport):
             ReadTimeout: no response start within the read timeout.
             Exception: whatever the app raised, if ``raise_app_exceptions``.
         """
-        nursery = self._nursery
+        nursery = self._tasks
         if nursery is None or self._closed:
             raise ClientStateError(
                 "the ASGITransport is not open: use it inside "

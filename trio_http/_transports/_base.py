@@ -1,13 +1,21 @@
-"""The one interface between the client and its transports."""
+"""The one interface between the client and its transports.
+
+Everything a transport may do is declared here, so the client calls it
+without probing: send one request, close, be entered as an async context
+manager, and run background housekeeping while the client is open.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import trio
+
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from .._models import Request, Response
+    from .._request import Request
+    from .._response import Response
 
 __all__ = ["AsyncBaseTransport"]
 
@@ -29,6 +37,17 @@ class AsyncBaseTransport:
 
     async def aclose(self) -> None:
         """Close every connection this transport holds. A checkpoint."""
+
+    async def run_housekeeping(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Background work for the transport's life (idle expiry, HTTP/2 tasks).
+
+        The client starts it with ``nursery.start`` in its own nursery after
+        entering the transport, and cancels it on exit. This default has
+        nothing to do: it reports itself started and returns.
+        """
+        task_status.started()
 
     async def __aenter__(self) -> AsyncBaseTransport:
         return self

@@ -51,7 +51,7 @@ from .._exceptions import (
     WriteTimeout,
 )
 from .._headers import Headers
-from .._models import Response
+from .._response import Response
 from .._streams import AsyncByteStream, BytesContent
 from ._deadlines import DeadlineWatch
 from ._net import (
@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .._config import Timeouts as TimeoutConfig
-    from .._models import Request
+    from .._request import Request
 
 __all__ = ["HTTP11Connection"]
 
@@ -114,6 +114,7 @@ class HTTP11Connection:
         "_last_head",
         "_on_release",
         "_receive_some",
+        "_receiver",
         "_stream",
         "closed",
         "deadline",
@@ -135,8 +136,10 @@ class HTTP11Connection:
         deadlines: DeadlineWatch | None = None,
     ) -> None:
         self._stream = stream
-        # Reads over TLS take every record at hand, not one per call.
-        self._receive_some = Receiver(stream, READ_SIZE).receive
+        # Reads over TLS take every record at hand, not one per call; every
+        # read's size adapts to the traffic (small for small responses).
+        self._receiver = Receiver(stream, READ_SIZE)
+        self._receive_some = self._receiver.receive
         self._deadlines = deadlines
         # The current phase's deadline while a DeadlineWatch keeps it, and
         # whether the watch ended the wait.
@@ -365,6 +368,7 @@ class HTTP11Connection:
         fd = self._socket_fd()
         if fd < 0:
             return await self._receive_some()
+        receiver = self._receiver
         while True:
             await trio.lowlevel.wait_readable(fd)
             # Closed while this task was being woken? Then the number may
@@ -373,9 +377,11 @@ class HTTP11Connection:
             if fd < 0:
                 raise trio.ClosedResourceError("the connection was closed")
             try:
-                return os.read(fd, READ_SIZE)
+                data = os.read(fd, receiver.read_size)
             except BlockingIOError:
                 continue  # woken with nothing to read: wait again
+            receiver.note_read(len(data))
+            return data
 
     def _request_event(self, request: Request) -> h11.Request:
         method = request.method.encode("ascii")
@@ -443,10 +449,20 @@ class HTTP11Connection:
         self, request: Request, timeout: TimeoutConfig, total_deadline: float
     ) -> None:
         h = self._h11
-        async for chunk in request.stream:
-            data = h.send(h11.Data(data=chunk))
-            if data:
-                await self._send(data, timeout.write, total_deadline, "sending the request body")
+        chunks = aiter(request.stream)
+        try:
+            async for chunk in chunks:
+                data = h.send(h11.Data(data=chunk))
+                if data:
+                    await self._send(
+                        data, timeout.write, total_deadline, "sending the request body"
+                    )
+        finally:
+            # Stopped early (an early answer, a timeout, a broken pipe): close
+            # the body's iterator now, not whenever the collector finds it.
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
         try:
             end = h.send(_END_OF_MESSAGE)
         except h11.LocalProtocolError as exc:

@@ -43,7 +43,7 @@ from .._exceptions import (
     RequestException,
     WriteError,
 )
-from .._models import Response
+from .._response import Response
 from .._streams import BytesContent
 from ._http2_engine import H2Engine
 from ._http2_events import StreamRouter, StreamState, protocol_error
@@ -53,7 +53,7 @@ from ._net import IO_ERRORS, Receiver, close_stream_nowait
 
 if TYPE_CHECKING:
     from .._config import Timeouts as TimeoutConfig
-    from .._models import Request
+    from .._request import Request
 
 __all__ = ["HTTP2Connection", "RetryableStreamError"]
 

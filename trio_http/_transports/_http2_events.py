@@ -48,7 +48,7 @@ from ._http2_state import (
 )
 
 if TYPE_CHECKING:
-    from .._models import Request
+    from .._request import Request
 
 __all__ = ["WAKE_BATCH", "StreamRouter", "StreamState", "code_name", "protocol_error"]
 
@@ -121,7 +121,6 @@ class StreamRouter:
         self.slots = StreamSlots()
         self.error: Exception | None = None
         self.goaway_last_id: int | None = None
-        self.graceful_goaway = False  # a GOAWAY with NO_ERROR arrived
         # Streams with new DATA whose request has not been woken yet: a
         # download arrives in many reads, and the shell wakes them once the
         # reader would block (see flush_wakes).
@@ -281,7 +280,6 @@ class StreamRouter:
             stream.local_closed = True
             stream.wake()
         if code == _NO_ERROR:
-            self.graceful_goaway = True
             return
         error = RemoteProtocolError(
             f"the server closed the HTTP/2 connection ({code_name(code)}"
@@ -341,12 +339,12 @@ class StreamRouter:
     def _lost_error(self, stream: StreamState, error: Exception) -> Exception:
         """The error for a stream the connection ended under, at or below the last id.
 
-        After a graceful GOAWAY a stream that got no answer is sent again
-        when its request is idempotent (see RetryableStreamError).
+        A stream that got no answer is sent again when its request is
+        idempotent (see RetryableStreamError); one answered in part fails.
         """
-        if self.graceful_goaway and stream.headers is None:
+        if stream.headers is None:
             return RetryableStreamError(
-                f"{error} before answering stream {stream.stream_id}", idempotent_only=True
+                f"{error} before answering stream {stream.stream_id}", lost=copy_error(error)
             )
         return copy_error(error)
 
@@ -383,7 +381,7 @@ def protocol_error(exc: h2.exceptions.ProtocolError) -> RemoteProtocolError:
     return RemoteProtocolError(f"the server broke HTTP/2: {message}")
 
 
-def copy_error(error: Exception) -> Exception:
+def copy_error(error: Exception) -> RequestException:
     """A fresh exception per stream: each request owns its traceback."""
     if isinstance(error, RequestException):
         return type(error)(*error.args)

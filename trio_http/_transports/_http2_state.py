@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import final
 
 from .._config import MAX_HEADER_BYTES
-from .._exceptions import RemoteProtocolError
+from .._exceptions import RemoteProtocolError, RequestException
 
 __all__ = [
     "DEFAULT_CONNECTION_WINDOW",
@@ -63,18 +63,19 @@ class RetryableStreamError(RemoteProtocolError):
     """A stream the pool may send again on a new connection.
 
     RFC 9113 §8.7: a stream the server did not process (GOAWAY above it,
-    REFUSED_STREAM) may be sent again whatever its method. With
-    ``idempotent_only`` the server may have processed it: it announced a
-    graceful GOAWAY and then closed without answering (hypercorn does so at
-    its request cap), so only an idempotent request is sent again (RFC 9110
-    §9.2.2), as for a keep-alive connection closed under an HTTP/1.1
-    request. Either way only a body that can be replayed. Never reaches the
-    caller: the pool raises a plain :class:`RemoteProtocolError` instead.
+    REFUSED_STREAM) may be sent again whatever its method. With ``lost``,
+    the connection ended (``lost`` is why) before the server answered the
+    stream, so the server may have processed it: only an idempotent request
+    is sent again (RFC 9110 §9.2.2), as for a keep-alive connection closed
+    under an HTTP/1.1 request. hypercorn, for one, drops the streams in
+    flight when it ends a connection at its request cap. Either way only a
+    body that can be replayed. Never reaches the caller: the pool raises
+    ``lost`` or a plain :class:`RemoteProtocolError` instead.
     """
 
-    def __init__(self, message: str, *, idempotent_only: bool = False) -> None:
+    def __init__(self, message: str, *, lost: RequestException | None = None) -> None:
         super().__init__(message)
-        self.idempotent_only = idempotent_only
+        self.lost = lost
 
 
 @final

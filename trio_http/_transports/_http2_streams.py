@@ -21,14 +21,14 @@ import trio
 
 from .._exceptions import ReadTimeout, StreamReset, WriteTimeout
 from .._headers import Headers
-from .._models import Response
+from .._response import Response
 from .._streams import AsyncByteStream, BytesContent
 from ._http2_state import sendable_bytes
 from ._net import phase_deadline, timeout_error
 
 if TYPE_CHECKING:
     from .._config import Timeouts as TimeoutConfig
-    from .._models import Request
+    from .._request import Request
     from ._http2 import HTTP2Connection
     from ._http2_events import StreamState
 
@@ -96,9 +96,17 @@ async def send_request_body(
         if await _send_data(conn, stream, body.body, timeout, total_deadline):
             _end_request(conn, stream)
         return
-    async for chunk in body:
-        if not await _send_data(conn, stream, chunk, timeout, total_deadline):
-            return
+    chunks = aiter(body)
+    try:
+        async for chunk in chunks:
+            if not await _send_data(conn, stream, chunk, timeout, total_deadline):
+                return
+    finally:
+        # Stopped early (an early answer, a reset, a timeout): close the
+        # body's iterator now, not whenever the collector finds it.
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
     _end_request(conn, stream)
 
 

@@ -6,11 +6,11 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, final
 
-from .._models import Response
+from .._response import Response
 from ._base import AsyncBaseTransport
 
 if TYPE_CHECKING:
-    from .._models import Request
+    from .._request import Request
 
 __all__ = ["MockHandler", "MockTransport"]
 

@@ -66,7 +66,8 @@ from ._pool_policy import NEW_CONNECTION, PoolPolicy, Waiter, _NewConnection
 
 if TYPE_CHECKING:
     from .._config import Timeouts as Timeout
-    from .._models import Request, Response
+    from .._request import Request
+    from .._response import Response
 
     # Imported when the first HTTP/2 connection opens: h2 is slow to import.
     from ._http2 import HTTP2Connection
@@ -83,6 +84,11 @@ _RETRYABLE = (ReadError, WriteError, RemoteProtocolError)
 # moves at least once under load; eight moves make a ninth vanishingly rare
 # and still end a loop against a server that refuses every stream.
 MAX_HTTP2_RETRIES = 8
+# Times one idempotent request is sent again after the connection ended before
+# the server answered it (RFC 9110 §9.2.2); twice covers a server that ends
+# connections at a request cap without answering, and stops at one that
+# fails every connection.
+MAX_LOST_RETRIES = 2
 # Origins remembered as answering ALPN with HTTP/1.1 (forgotten in bulk past this).
 MAX_REMEMBERED_HTTP1_ORIGINS = 4096
 Connection = Union[HTTP11Connection, "HTTP2Connection"]
@@ -176,7 +182,7 @@ class ConnectionPool(AsyncBaseTransport):
         timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
         origin = request.url.origin
         fresh = False
-        http2_retries = 0
+        http2_retries = lost_retries = 0
         while True:
             conn: Connection | None = None
             if self._may_speak_http2(origin):
@@ -188,17 +194,25 @@ class ConnectionPool(AsyncBaseTransport):
                 try:
                     return await conn.handle_request(request, timeout)
                 except RetryableStreamError as exc:
+                    lost = exc.lost
                     why = ""
                     if not request.stream.rewindable:
                         why = "its body cannot be sent again"
-                    elif exc.idempotent_only and request.method not in IDEMPOTENT_METHODS:
+                    elif lost is not None and request.method not in IDEMPOTENT_METHODS:
                         why = f"a {request.method} request is not sent twice"
+                    elif lost is not None and lost_retries >= MAX_LOST_RETRIES:
+                        why = f"after {lost_retries + 1} connections ended under it"
                     elif http2_retries >= MAX_HTTP2_RETRIES:
                         why = f"after {http2_retries + 1} attempts"
                     if why:
-                        raise RemoteProtocolError(f"{exc} ({why})", request=request) from exc
+                        if lost is None:
+                            raise RemoteProtocolError(f"{exc} ({why})", request=request) from exc
+                        raise type(lost)(f"{lost} ({why})", request=request) from exc
                     request.stream.rewind()
-                    http2_retries += 1
+                    if lost is None:
+                        http2_retries += 1
+                    else:
+                        lost_retries += 1
                     continue
             assert isinstance(conn, HTTP11Connection)
             reused = conn.request_count > 0
@@ -324,9 +338,12 @@ class ConnectionPool(AsyncBaseTransport):
             on_closed=self._on_http2_closed,
         )
         self._connections.add(conn)
-        self._h2_by_origin.setdefault(origin, []).append(conn)
         conn.try_reserve()  # the opening request's stream
         await nursery.start(conn.run)
+        # Offered to other requests only now: before run() has queued the
+        # connection preface, a stream opened on it would go out first.
+        if conn.is_available:
+            self._h2_by_origin.setdefault(origin, []).append(conn)
         return conn
 
     def _on_http2_draining(self, conn: HTTP2Connection) -> None:
@@ -368,8 +385,8 @@ class ConnectionPool(AsyncBaseTransport):
                 or request.method not in IDEMPOTENT_METHODS
                 or not request.stream.rewindable
             ) and granted.is_stale():
-                self._forget(granted)
-                self._close_all(policy.discard_idle(granted, now))
+                # Dead, but its socket is still ours to close.
+                self._close_all([granted, *policy.discard_idle(granted, now)])
                 continue
             return granted
 

@@ -29,8 +29,9 @@ import trio
 from .._config import DEFAULT_LIMITS, MAX_HEADER_BYTES, Limits
 from .._exceptions import ConnectError, ProxyError, SSLError
 from .._headers import Headers
-from .._models import Request, Response
 from .._proxy_config import NoProxy, Proxy
+from .._request import Request
+from .._response import Response
 from ._base import AsyncBaseTransport
 from ._net import CertTypes, VerifyTypes, create_ssl_context, open_stream
 from ._pool import ConnectionPool
@@ -38,7 +39,7 @@ from ._pool import ConnectionPool
 if TYPE_CHECKING:
     from .._urls import URL
 
-__all__ = ["ProxyTransport", "open_proxy_transport", "start_tls"]
+__all__ = ["NoProxyRouter", "PooledProxyTransport", "ProxyTransport", "start_tls"]
 
 _READ_SIZE = 16 * 1024  # a CONNECT reply is a small head
 
@@ -298,39 +299,7 @@ class NoProxyRouter(AsyncBaseTransport):
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
         """Run the proxied transport's housekeeping (``direct`` has its own owner)."""
-        housekeeping = getattr(self.proxied, "run_housekeeping", None)
-        if housekeeping is None:
-            task_status.started()
-            return
-        await housekeeping(task_status=task_status)
+        await self.proxied.run_housekeeping(task_status=task_status)
 
     async def aclose(self) -> None:
         await self.proxied.aclose()
-
-
-def open_proxy_transport(
-    proxy: str | URL | Proxy,
-    *,
-    verify: VerifyTypes = True,
-    cert: CertTypes = None,
-    limits: Limits = DEFAULT_LIMITS,
-    local_address: str | None = None,
-) -> AsyncBaseTransport:
-    """A transport for any kind of proxy: HTTP, HTTPS or SOCKS.
-
-    Not a checkpoint; connects lazily.
-
-    Raises:
-        InvalidProxyURL: the proxy URL is invalid.
-        ImportError: a SOCKS proxy without the ``socks`` extra installed.
-    """
-    proxy = Proxy.from_value(proxy)
-    if proxy.is_socks:
-        from ._socks import SocksTransport
-
-        return SocksTransport(
-            proxy, verify=verify, cert=cert, limits=limits, local_address=local_address
-        )
-    return ProxyTransport(
-        proxy, verify=verify, cert=cert, limits=limits, local_address=local_address
-    )

@@ -20,7 +20,8 @@ from .._retries import RETRYABLE_ERRORS, Retry
 from ._base import AsyncBaseTransport
 
 if TYPE_CHECKING:
-    from .._models import Request, Response
+    from .._request import Request
+    from .._response import Response
 
 __all__ = ["RetryTransport", "send_with_retries"]
 
@@ -92,13 +93,8 @@ class RetryTransport(AsyncBaseTransport):
     async def run_housekeeping(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:
-        """Run the wrapped transport's housekeeping, if it has any."""
-        housekeeping = getattr(self.transport, "run_housekeeping", None)
-        if housekeeping is None:
-            task_status.started()
-            await trio.sleep_forever()
-        else:
-            await housekeeping(task_status=task_status)
+        """Run the wrapped transport's housekeeping."""
+        await self.transport.run_housekeeping(task_status=task_status)
 
     async def aclose(self) -> None:
         await self.transport.aclose()

@@ -31,7 +31,8 @@ from ._net import CertTypes, VerifyTypes, open_stream
 from ._proxy import PooledProxyTransport, start_tls
 
 if TYPE_CHECKING:
-    from .._models import Request, Response
+    from .._request import Request
+    from .._response import Response
     from .._urls import URL
 
 __all__ = ["SocksTransport"]

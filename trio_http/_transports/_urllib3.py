@@ -52,7 +52,7 @@ from .._exceptions import (
     TotalTimeout,
 )
 from .._headers import Headers
-from .._models import Response
+from .._response import Response
 from .._streams import AsyncByteStream, BytesContent
 from ._base import AsyncBaseTransport
 
@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     import urllib3
 
     from .._config import Timeouts
-    from .._models import Request
+    from .._request import Request
     from ._net import CertTypes, VerifyTypes
 
 __all__ = ["READ_CHUNK", "Urllib3Transport"]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextvars
 import io
 import sys
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any, final
 from urllib.parse import unquote_to_bytes
@@ -35,14 +36,14 @@ import trio
 
 from .._exceptions import ReadError
 from .._headers import Headers
-from .._models import Response
+from .._response import Response
 from .._streams import AsyncByteStream, BytesContent
 from ._base import AsyncBaseTransport
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from .._models import Request
+    from .._request import Request
 
 __all__ = ["WSGIApp", "WSGITransport"]
 
@@ -234,34 +235,41 @@ class _Call:
 
 @final
 class _WSGIResponseStream(AsyncByteStream):
-    """The response body, pulled from the app's iterable chunk by chunk."""
+    """The response body, pulled from the app's iterable chunk by chunk.
 
-    __slots__ = ("_call", "_closed", "_first", "_raise_app_exceptions")
+    Its own iterator, not an async generator: a reader that stops early
+    leaves no suspended generator behind for the garbage collector.
+    """
+
+    __slots__ = ("_call", "_closed", "_pending", "_raise_app_exceptions")
 
     def __init__(self, call: _Call, first: list[bytes], raise_app_exceptions: bool) -> None:
         self._call = call
-        self._first = first
+        # Chunks pulled from the app but not yet handed to the reader.
+        self._pending = deque(first)
         self._raise_app_exceptions = raise_app_exceptions
         self._closed = False
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    def __aiter__(self) -> _WSGIResponseStream:
+        return self
+
+    async def __anext__(self) -> bytes:
         call = self._call
-        for chunk in self._first:
-            yield chunk
-        self._first = []
-        while call.iterator is not None or call.written:
+        pending = self._pending
+        while not pending:
+            if self._closed or (call.iterator is None and not call.written):
+                await self.aclose()
+                raise StopAsyncIteration
             try:
-                chunks = await trio.to_thread.run_sync(
-                    call.context.run, call.pull, limiter=call.limiter
+                pending.extend(
+                    await trio.to_thread.run_sync(call.context.run, call.pull, limiter=call.limiter)
                 )
             except Exception as exc:
                 await self.aclose()
                 if self._raise_app_exceptions:
                     raise
                 raise ReadError("the WSGI app failed while sending the response body") from exc
-            for chunk in chunks:
-                yield chunk
-        await self.aclose()
+        return pending.popleft()
 
     async def aclose(self) -> None:
         if self._closed:
