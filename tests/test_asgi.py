@@ -13,7 +13,8 @@ import trio.testing
 
 import trio_http
 from trio_http import AsyncClient, ClientStateError, ReadError, ReadTimeout, Timeouts
-from trio_http._transports._asgi import DISCONNECT_GRACE_S, ASGITransport, ClientDisconnected
+from trio_http._transports._asgi import ASGITransport, ClientDisconnected
+from trio_http._transports._asgi_exchange import DISCONNECT_GRACE_S
 
 Message = dict[str, Any]
 

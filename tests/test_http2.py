@@ -789,7 +789,7 @@ async def test_a_body_complete_before_reading_is_taken_at_once(h2_server: H2Serv
 
     async with h2c_client() as client:
         async with client.stream("GET", h2_server.url + "/done") as response:
-            conn = next(iter(pool_of(client)._h2_by_origin.values()))[0]
+            conn = next(iter(pool_of(client)._origins.by_origin.values()))[0]
             # Let the reader take in the whole exchange before the body is read.
             await until(lambda: not any(not s.ended for s in conn._streams.values()))
             assert await response.aread() == b"first second"
@@ -896,7 +896,7 @@ async def test_cancellation_resets_only_the_cancelled_stream(
 
                     nursery.start_soon(occupy)
                     await until(lambda: len(h2_server.requests) == 3)
-                    conn = next(iter(pool_of(client)._h2_by_origin.values()))[0]
+                    conn = next(iter(pool_of(client)._origins.by_origin.values()))[0]
                     nursery.start_soon(victim)
                     await until(lambda: bool(conn.slots.waiters))
                 else:
@@ -912,7 +912,7 @@ async def test_cancellation_resets_only_the_cancelled_stream(
         if stage != "slot-wait":
             await until(lambda: any(code == 8 for _, code in h2_server.resets))
         await sibling_and_follow_up_work(client, h2_server)
-        conn = next(iter(pool_of(client)._h2_by_origin.values()))[0]
+        conn = next(iter(pool_of(client)._origins.by_origin.values()))[0]
         assert conn.slots.active == 0
 
 

@@ -63,12 +63,14 @@ RULES = {
     "_auth",
     "_auth_challenge",
     "_auth_digest",
+    "_cookie_adapters",
+    "_cookie_limits",
     "_cookies",
     "_proxy_config",
     "_redirects",
     "_retries",
 }
-CLIENT = {"_client", "_parallel", "testing"}
+CLIENT = {"_client", "_client_flow", "_parallel", "_parallel_items", "testing"}
 FACADE = {
     "_api",
     "_demo",

@@ -24,11 +24,13 @@ from server import TestServer
 from trio_http import ConnectError, SSLError
 from trio_http._config import MIN_READ_SIZE, TLS_FEED_SIZE
 from trio_http._transports._net import (
+    DirectSocket,
     Receiver,
     create_ssl_context,
     negotiated_protocol,
     next_read_size,
     open_stream,
+    socket_readable,
 )
 
 Handler = Callable[[Any], Awaitable[None]]
@@ -669,3 +671,67 @@ async def test_plain_reads_start_small_and_double_while_they_come_back_full() ->
             more.set()
             assert await rx.receive() == b"tail"
             assert rx.read_size == MIN_READ_SIZE  # a short read: small again
+
+
+@pytest.mark.skipif(os.name != "posix", reason="direct descriptor I/O is POSIX only")
+async def test_direct_socket_writes_a_head_at_once_and_reads_what_is_due() -> None:
+    async with serving(echo_upper) as (port, _):
+        stream = await open_stream("127.0.0.1", port, ssl_context=None)
+        async with stream:
+            rx = Receiver(stream, 256 * 1024)
+            direct = DirectSocket(stream, rx)
+            assert await direct.send_head(b"hello") is True  # one write took it all
+            assert await direct.receive_due() == b"HELLO"
+            assert rx.read_size == MIN_READ_SIZE  # a short read keeps reads small
+
+
+@pytest.mark.skipif(os.name != "posix", reason="direct descriptor I/O is POSIX only")
+async def test_direct_socket_closed_while_waiting_raises_closed_resource() -> None:
+    async def hold(stream: trio.SocketStream) -> None:
+        await trio.sleep(5)
+
+    async with serving(hold) as (port, _):
+        stream = await open_stream("127.0.0.1", port, ssl_context=None)
+        direct = DirectSocket(stream, Receiver(stream, 64 * 1024))
+
+        async def close_once_waiting() -> None:
+            await trio.testing.wait_all_tasks_blocked()
+            assert isinstance(stream, trio.SocketStream)
+            stream.socket.close()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(close_once_waiting)
+            with pytest.raises(trio.ClosedResourceError):
+                await direct.receive_due()
+
+
+async def test_direct_socket_without_a_plain_socket_uses_the_stream() -> None:
+    left, right = trio.testing.memory_stream_pair()
+    direct = DirectSocket(left, Receiver(left, 64 * 1024))
+    assert await direct.send_head(b"head") is False  # went through send_all
+    assert await right.receive_some() == b"head"
+    await right.send_all(b"answer")
+    assert await direct.receive_due() == b"answer"
+
+
+async def test_socket_readable_sees_data_and_eof_and_answers_if_broken() -> None:
+    go = trio.Event()
+
+    async def send_on_cue(stream: trio.SocketStream) -> None:
+        await go.wait()
+        await stream.send_all(b"x")
+        await trio.sleep(5)
+
+    async with serving(send_on_cue) as (port, _):
+        stream = await open_stream("127.0.0.1", port, ssl_context=None)
+        assert not socket_readable(stream, if_broken=True)  # idle: nothing to read
+        go.set()
+        with trio.fail_after(5):
+            while not socket_readable(stream, if_broken=True):
+                await trio.sleep(0.01)
+        assert isinstance(stream, trio.SocketStream)
+        stream.socket.close()
+        assert socket_readable(stream, if_broken=True) is True
+        assert socket_readable(stream, if_broken=False) is False
+    left, _ = trio.testing.memory_stream_pair()
+    assert socket_readable(left, if_broken=True) is False  # no socket under it

@@ -1,15 +1,15 @@
-"""``AsyncClient``: defaults, the auth / redirect / cookie loop, hooks, deadlines.
+"""``AsyncClient``: defaults, cookies, hooks, deadlines, and the nursery it owns.
 
 How this works. ``send`` opens one cancel scope for the overall deadline
 (``Timeout.total``) around everything: pool wait, DNS, connect, TLS, every
-redirect hop and, unless streaming, the body. Inside it, ``_send_handling_redirects``
-asks the pure :func:`build_redirect_request` for each next hop, and
-``_send_handling_auth`` drives the auth flow generator, which may look at a
-response and ask for a retry. ``_send_single`` does one exchange with a
-transport, applying cookies and event hooks.
+redirect hop and, unless streaming, the body. Inside it,
+:func:`~._client_flow.send_following` follows redirects and drives auth
+flows around ``_send_single``, which does one exchange through the
+transports' front door (:class:`~._transports._default.TransportRouter`),
+applying cookies and event hooks.
 
-The client owns a nursery, opened by ``async with``: pool housekeeping runs
-there, and nothing the client starts outlives the block.
+The client owns a nursery, opened by ``async with``: the transports'
+housekeeping runs there, and nothing the client starts outlives the block.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 import trio
 
 from ._auth import Auth, auth_from_value
+from ._client_flow import read_or_close, send_following
 from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MAX_REDIRECTS, Limits, Timeouts
 from ._cookies import Cookies
 from ._exceptions import ClientStateError, RequestException, TotalTimeout
 from ._headers import Headers
 from ._parallel import DEFAULT_MAX_IN_FLIGHT, AsyncParallel, ErrorPolicy, ParallelItem
 from ._proxy_config import Proxy
-from ._redirects import build_redirect_request
 from ._request import Request
 from ._response import Response
 from ._retries import Retry
@@ -60,8 +60,6 @@ _T = TypeVar("_T")
 
 __version__ = "0.1.0.dev0"
 USER_AGENT = f"trio_http/{__version__}"
-# A redirect's own body is read (to keep the connection) only up to this size.
-REDIRECT_BODY_DRAIN_MAX = 64 * 1024
 _INF = math.inf
 
 
@@ -422,14 +420,18 @@ class AsyncClient:
             request.extensions["deadline"] = total_deadline
             if total_deadline == _INF:
                 # No overall deadline: skip the cancel scope (per-request cost).
-                response = await self._send_handling_redirects(request, auth_flow, follow)
+                response = await send_following(
+                    self._send_single, request, auth_flow, follow, self.max_redirects
+                )
                 if not stream:
-                    await _read_or_close(response)
+                    await read_or_close(response)
                 return response
             with trio.CancelScope(deadline=total_deadline) as scope:
-                response = await self._send_handling_redirects(request, auth_flow, follow)
+                response = await send_following(
+                    self._send_single, request, auth_flow, follow, self.max_redirects
+                )
                 if not stream:
-                    await _read_or_close(response)
+                    await read_or_close(response)
             if scope.cancelled_caught:
                 if response is not None:
                     await response.aclose()
@@ -454,69 +456,6 @@ class AsyncClient:
                 return auth_from_value((url.username, url.password))
             return None
         return auth_from_value(value)
-
-    async def _send_handling_redirects(
-        self, request: Request, auth: Auth | None, follow_redirects: bool
-    ) -> Response:
-        history: list[Response] = []
-        origin = request.url.origin
-        while True:
-            if auth is None or request.url.origin != origin:
-                # No auth on this hop: one coroutine layer less per request.
-                response = await self._send_single(request)
-            else:
-                response = await self._send_handling_auth(request, auth, history)
-            if not follow_redirects or not response.is_redirect:
-                response.history = history
-                if response.is_redirect:
-                    response.next_request = self._redirect_request(request, response, history)
-                return response
-            try:
-                next_request = self._redirect_request(request, response, history)
-            except BaseException:
-                await response.aclose()
-                raise
-            await _drain(response)
-            history.append(response)
-            request = next_request
-
-    def _redirect_request(
-        self, request: Request, response: Response, history: list[Response]
-    ) -> Request:
-        next_request = build_redirect_request(
-            request, response, history=history, max_redirects=self.max_redirects
-        )
-        next_request.extensions = request.extensions
-        return next_request
-
-    async def _send_handling_auth(
-        self, request: Request, auth: Auth, history: list[Response]
-    ) -> Response:
-        if auth.requires_request_body:
-            await request.aread()
-        flow = auth.auth_flow(request)
-        next_request = next(flow)
-        while True:
-            response = await self._send_single(next_request)
-            if auth.requires_response_body:
-                await response.aread()
-            try:
-                next_request = flow.send(response)
-            except StopIteration:
-                return response
-            except BaseException:
-                await response.aclose()
-                raise
-            next_request.extensions = request.extensions
-            try:
-                # The retry sends the body again (a file is sought back).
-                next_request.stream.rewind()
-            except BaseException:
-                await response.aclose()
-                raise
-            await _drain(response)
-            response.history = list(history)
-            history.append(response)
 
     async def _send_single(self, request: Request) -> Response:
         for hook in self.event_hooks["request"]:
@@ -770,31 +709,7 @@ async def _failure_checkpoint() -> None:
     await trio.lowlevel.cancel_shielded_checkpoint()
 
 
-async def _read_or_close(response: Response) -> None:
-    try:
-        await response.aread()
-    except BaseException:
-        await response.aclose()
-        raise
-
-
 async def _call_hook(hook: EventHook, value: Any) -> None:
     result = hook(value)
     if inspect.isawaitable(result):
         await result
-
-
-async def _drain(response: Response) -> None:
-    """Finish with an intermediate response (redirect, auth challenge).
-
-    A small body is read so the connection can be reused; a large one is
-    not worth the bytes, so the connection is closed instead.
-    """
-    length = response.headers.get("Content-Length")
-    if length is not None and length.isdigit() and int(length) <= REDIRECT_BODY_DRAIN_MAX:
-        try:
-            async for _ in response.aiter_raw():
-                pass
-        except RequestException:
-            pass
-    await response.aclose()

@@ -4,40 +4,35 @@ How this works: the standard library's :class:`http.cookiejar.CookieJar`
 already implements the matching rules (domain and subdomain matching, path
 prefixes, ``Secure``, ``Expires`` and ``Max-Age``, refusal of cookies for a
 domain the response's host does not belong to). It talks to
-``urllib.request``-shaped objects, so two tiny adapters here present a
-:class:`Request` and a :class:`Response` in that shape; nothing else is
-reimplemented.
+``urllib.request``-shaped objects, so two tiny adapters (``_cookie_adapters``)
+present a :class:`Request` and a :class:`Response` in that shape; nothing else
+is reimplemented.
 
-Limits against a hostile server, none of which the standard jar has:
-
-* a ``Set-Cookie`` whose name and value exceed :data:`MAX_COOKIE_BYTES`, or
-  whose whole value exceeds :data:`MAX_SET_COOKIE_BYTES`, is ignored before
-  the jar parses it, as browsers ignore one (the response does not fail);
-* the jar keeps at most :data:`MAX_COOKIES_PER_DOMAIN` cookies per domain and
-  :data:`MAX_COOKIES` in all. Every cookie stored is stamped from one
-  process-wide counter (creation and last set), and a response that pushes
-  the jar over evicts the least recently set;
-* the ``Cookie`` header a jar builds stays within
-  :data:`MAX_COOKIE_HEADER_BYTES`: when the matching cookies do not fit, those
-  first in RFC 6265 §5.4 order (longer paths, then earlier creation) are sent.
+On top, limits against a hostile server that the standard jar lacks (sizes,
+counts, the ``Cookie`` header's length), decided in ``_cookie_limits``: this
+module keeps each cookie's stamp (creation and last set) for them and applies
+what they decide.
 """
 
 from __future__ import annotations
 
-import heapq
 import http.cookiejar
-import itertools
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, final, overload
 
-from ._config import (
-    MAX_COOKIE_BYTES,
-    MAX_COOKIE_HEADER_BYTES,
-    MAX_COOKIES,
-    MAX_COOKIES_PER_DOMAIN,
-    MAX_SET_COOKIE_BYTES,
+from ._cookie_adapters import RequestAdapter, ResponseAdapter
+from ._cookie_limits import (
+    UNSTAMPED,
+    Key,
+    Stamp,
+    check_cookie_size,
+    cookie_key,
+    cookies_to_evict,
+    header_fits,
+    header_within_limit,
+    new_stamp,
 )
 from ._exceptions import CookieConflictError
 
@@ -53,48 +48,9 @@ __all__ = ["Cookies"]
 
 
 _HEADER_CACHE_SIZE = 256  # distinct (scheme, host, port, path) keys kept
-_COOKIE_LINE_OVERHEAD = len("Cookie: \r\n")  # what the header line adds to its value
-
-# How the jar files a cookie: (domain, path, name).
-_Key = tuple[str, str, str]
-# (creation, last set), both from _CLOCK. One counter for every jar, so that
-# stamps copied from one jar to another still compare.
-_Stamp = tuple[int, int]
-_CLOCK = itertools.count(1)
-_UNSTAMPED: _Stamp = (0, 0)  # stored behind our back (the jar used directly): oldest
 
 
-def _key(cookie: http.cookiejar.Cookie) -> _Key:
-    return (cookie.domain, cookie.path, cookie.name)
-
-
-def _site(domain: str) -> str:
-    # A host-only cookie is filed under "example.com", a Domain one under
-    # ".example.com": one site for the per-domain limit.
-    return domain.lstrip(".")
-
-
-def _wire_len(text: str) -> int:
-    """Bytes ``text`` takes in a header: exact for ASCII, an upper bound otherwise."""
-    # Headers go out as Latin-1 when they can, else as UTF-8 (_headers.py);
-    # UTF-8 is never the shorter.
-    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
-
-
-def _set_cookie_fits(value: str) -> bool:
-    """Whether one ``Set-Cookie`` value is within the cookie size limits."""
-    size = _wire_len(value)
-    if size <= MAX_COOKIE_BYTES:
-        return True
-    if size > MAX_SET_COOKIE_BYTES:
-        return False
-    # Name and value as http.cookiejar.parse_ns_headers finds them: the text
-    # before the first ";", split at the first "=", stripped.
-    name, _, cookie_value = value.split(";", 1)[0].partition("=")
-    return _wire_len(name.strip()) + _wire_len(cookie_value.strip()) <= MAX_COOKIE_BYTES
-
-
-def _stored(jar: http.cookiejar.CookieJar, key: _Key) -> http.cookiejar.Cookie | None:
+def _stored(jar: http.cookiejar.CookieJar, key: Key) -> http.cookiejar.Cookie | None:
     """The cookie ``jar`` holds under ``key``, if any."""
     tree = getattr(jar, "_cookies", None)
     if isinstance(tree, dict):
@@ -102,7 +58,7 @@ def _stored(jar: http.cookiejar.CookieJar, key: _Key) -> http.cookiejar.Cookie |
         cookie: http.cookiejar.Cookie | None = tree.get(domain, {}).get(path, {}).get(name)
         return cookie
     for cookie in jar:
-        if _key(cookie) == key:
+        if cookie_key(cookie) == key:
             return cookie
     return None
 
@@ -116,68 +72,6 @@ def _all_cookies(jar: http.cookiejar.CookieJar) -> Iterator[http.cookiejar.Cooki
     for paths in tree.values():
         for names in paths.values():
             yield from names.values()
-
-
-@final
-class _RequestAdapter:
-    """A :class:`Request` in the shape ``CookieJar`` expects.
-
-    Only the members ``http.cookiejar`` uses exist. The URL given to the jar
-    has no userinfo: the jar derives the request host from the authority.
-    """
-
-    __slots__ = ("_request", "_url", "host", "origin_req_host", "type", "unverifiable")
-
-    def __init__(self, request: Request) -> None:
-        url = request.url
-        self._request = request
-        self.type = url.scheme
-        self.host = url.netloc  # host[:port], IPv6 bracketed
-        self._url = f"{url.scheme}://{self.host}{url.target.decode('ascii')}"
-        self.origin_req_host = url.host
-        # Third-party checks are off in the default policy; every request
-        # counts as one the user asked for.
-        self.unverifiable = False
-
-    def get_full_url(self) -> str:
-        return self._url
-
-    def has_header(self, name: str) -> bool:
-        return name in self._request.headers
-
-    def get_header(self, name: str, default: str | None = None) -> str | None:
-        return self._request.headers.get(name, default)
-
-    def add_unredirected_header(self, name: str, value: str) -> None:
-        self._request.headers[name] = value
-
-
-@final
-class _HeadersAdapter:
-    """Response headers in the shape of ``email.message.Message.get_all``."""
-
-    __slots__ = ("_response",)
-
-    def __init__(self, response: Response) -> None:
-        self._response = response
-
-    def get_all(self, name: str, default: list[str]) -> list[str]:
-        # Asked only for Set-Cookie (and the obsolete Set-Cookie2). An
-        # oversized cookie is dropped here, before the jar parses it: browsers
-        # ignore one too, and one cookie must not fail a whole response.
-        values = self._response.headers.get_list(name)
-        return [value for value in values if _set_cookie_fits(value)] if values else default
-
-
-@final
-class _ResponseAdapter:
-    __slots__ = ("_headers",)
-
-    def __init__(self, response: Response) -> None:
-        self._headers = _HeadersAdapter(response)
-
-    def info(self) -> _HeadersAdapter:
-        return self._headers
 
 
 def _new_policy() -> http.cookiejar.DefaultCookiePolicy:
@@ -268,7 +162,7 @@ class Cookies(MutableMapping[str, str]):
         self._header_cache_key: tuple[tuple[object, ...], float] = ((), 0.0)
         # When each cookie stored through this object was created and last
         # set; entries for cookies gone from the jar are pruned now and then.
-        self._stamps: dict[_Key, _Stamp] = {}
+        self._stamps: dict[Key, Stamp] = {}
         if isinstance(cookies, http.cookiejar.CookieJar):
             self.jar: http.cookiejar.CookieJar = cookies
         else:
@@ -299,24 +193,24 @@ class Cookies(MutableMapping[str, str]):
         if request is None:
             raise RuntimeError("cannot extract cookies from a response without a request")
         jar = self.jar
-        adapter = _RequestAdapter(request)
+        adapter = RequestAdapter(request)
         # What CookieJar.extract_cookies does, one cookie at a time so that
         # each cookie stored can be stamped.
-        sites: set[str] = set()
+        domains: set[str] = set()
         for cookie in jar.make_cookies(
-            _ResponseAdapter(response),  # type: ignore[arg-type]
+            ResponseAdapter(response),  # type: ignore[arg-type]
             adapter,  # type: ignore[arg-type]
         ):
             if self._store(cookie, adapter):
-                sites.add(_site(cookie.domain))
-        if sites:
-            self._evict(sites)
+                domains.add(cookie.domain)
+        if domains:
+            self._evict(domains)
 
     def _store(
         self,
         cookie: http.cookiejar.Cookie,
-        request: _RequestAdapter | None = None,
-        stamp: _Stamp | None = None,
+        request: RequestAdapter | None = None,
+        stamp: Stamp | None = None,
     ) -> bool:
         """Store ``cookie`` and stamp it; return whether it was stored.
 
@@ -324,7 +218,7 @@ class Cookies(MutableMapping[str, str]):
         ``stamp`` carries a copied cookie's stamp over.
         """
         jar = self.jar
-        key = _key(cookie)
+        key = cookie_key(cookie)
         previous = _stored(jar, key)
         if request is None:
             jar.set_cookie(cookie)
@@ -333,53 +227,26 @@ class Cookies(MutableMapping[str, str]):
             if _stored(jar, key) is not cookie:
                 return False
         if stamp is None:
-            now = next(_CLOCK)
-            # RFC 6265 §5.3 step 11.3: a cookie that replaces another keeps
-            # the other's creation time.
-            created = now if previous is None else self._stamps.get(key, _UNSTAMPED)[0]
-            stamp = (created, now)
+            stamp = new_stamp(None if previous is None else self._stamps.get(key, UNSTAMPED))
         self._stamps[key] = stamp
         return True
 
-    def _evict(self, sites: set[str]) -> None:
-        """Enforce the per-domain limit for ``sites`` and the total limit.
+    def _evict(self, domains: set[str]) -> None:
+        """Enforce the per-domain limit for ``domains`` and the total limit.
 
-        Evicts expired cookies first, then the least recently set. One pass
-        over the jar, made only after a response stored cookies.
+        One pass over the jar, made only after a response stored cookies;
+        stamps of cookies gone from the jar are pruned on the way.
         """
         cookies = list(_all_cookies(self.jar))
         stamps = self._stamps
         if len(stamps) > len(cookies):
-            present = {_key(cookie) for cookie in cookies}
+            present = {cookie_key(cookie) for cookie in cookies}
             self._stamps = stamps = {key: stamps[key] for key in present if key in stamps}
-        if len(cookies) <= min(MAX_COOKIES_PER_DOMAIN, MAX_COOKIES):
-            return
-        now = int(time.time())
-
-        def last_set(cookie: http.cookiejar.Cookie) -> tuple[bool, int]:
-            # RFC 6265 §5.3 step 12: expired cookies go first.
-            return (not cookie.is_expired(now), stamps.get(_key(cookie), _UNSTAMPED)[1])
-
-        by_site: dict[str, list[http.cookiejar.Cookie]] = {site: [] for site in sites}
-        for cookie in cookies:
-            group = by_site.get(_site(cookie.domain))
-            if group is not None:
-                group.append(cookie)
-        evicted: list[http.cookiejar.Cookie] = []
-        for group in by_site.values():
-            excess = len(group) - MAX_COOKIES_PER_DOMAIN
-            if excess > 0:
-                evicted += heapq.nsmallest(excess, group, key=last_set)
-        excess = len(cookies) - len(evicted) - MAX_COOKIES
-        if excess > 0:
-            chosen = {id(cookie) for cookie in evicted}
-            rest = (cookie for cookie in cookies if id(cookie) not in chosen)
-            evicted += heapq.nsmallest(excess, rest, key=last_set)
-        for cookie in evicted:
+        for cookie in cookies_to_evict(cookies, stamps, domains):
             self._forget(cookie)
 
     def _forget(self, cookie: http.cookiejar.Cookie) -> None:
-        self._stamps.pop(_key(cookie), None)
+        self._stamps.pop(cookie_key(cookie), None)
         try:
             self.jar.clear(cookie.domain, cookie.path, cookie.name)
         except KeyError:
@@ -418,11 +285,11 @@ class Cookies(MutableMapping[str, str]):
         key = (url.scheme, url.host, url.port, url.path)
         value = self._header_cache.get(key)
         if value is None:
-            adapter = _RequestAdapter(request)
+            adapter = RequestAdapter(request)
             jar.add_cookie_header(adapter)  # type: ignore[arg-type]
             value = request.headers.get("Cookie") or ""
-            if _wire_len(value) + _COOKIE_LINE_OVERHEAD > MAX_COOKIE_HEADER_BYTES:
-                value = self._header_within_limit(adapter)
+            if not header_fits(value):
+                value = header_within_limit(jar, adapter, self._stamps)
                 if value:
                     request.headers["Cookie"] = value
                 else:
@@ -432,37 +299,6 @@ class Cookies(MutableMapping[str, str]):
             self._header_cache[key] = value
         elif value:
             request.headers["Cookie"] = value
-
-    def _header_within_limit(self, request: _RequestAdapter) -> str:
-        """A ``Cookie`` value of the matching cookies that fit, in RFC order.
-
-        A cookie that does not fit is left out; a later, smaller one may
-        still go. Called just after ``add_cookie_header``, which set the
-        jar's clock for the expiry checks.
-        """
-        # The jar's own matching rules, as a list rather than joined text:
-        # only a private helper gives that. Without it, send nothing rather
-        # than an oversized header.
-        cookies_for: Callable[[_RequestAdapter], list[http.cookiejar.Cookie]] | None = getattr(
-            self.jar, "_cookies_for_request", None
-        )
-        if cookies_for is None:
-            return ""
-        stamps = self._stamps
-        matching = sorted(
-            cookies_for(request),
-            key=lambda cookie: (-len(cookie.path), stamps.get(_key(cookie), _UNSTAMPED)[0]),
-        )
-        budget = MAX_COOKIE_HEADER_BYTES - _COOKIE_LINE_OVERHEAD
-        pieces: list[str] = []
-        for cookie in matching:
-            # Netscape syntax, the only kind the default policy stores.
-            piece = cookie.name if cookie.value is None else f"{cookie.name}={cookie.value}"
-            size = _wire_len(piece) + (2 if pieces else 0)  # "; " between pieces
-            if size <= budget:
-                pieces.append(piece)
-                budget -= size
-        return "; ".join(pieces)
 
     # -- requests-style API ------------------------------------------------
 
@@ -495,12 +331,7 @@ class Cookies(MutableMapping[str, str]):
         # The one place where hand-set cookies enter (mapping, keyword and
         # cookies= arguments all come here), checked once; cookies copied
         # whole from another jar are not re-measured.
-        size = _wire_len(name) + _wire_len(value or "")
-        if size > MAX_COOKIE_BYTES:
-            raise ValueError(
-                f"cookie {name!r} is {size} bytes long (name and value); "
-                f"at most {MAX_COOKIE_BYTES} bytes are allowed, as in browsers"
-            )
+        check_cookie_size(name, value)
         self._store(_make_cookie(name, value, domain, path, secure, expires))
 
     def _matching(
@@ -586,7 +417,7 @@ class Cookies(MutableMapping[str, str]):
         if isinstance(cookies, Cookies):
             stamps = cookies._stamps
             for cookie in cookies.jar:
-                self._store(cookie, stamp=stamps.get(_key(cookie)))
+                self._store(cookie, stamp=stamps.get(cookie_key(cookie)))
         elif isinstance(cookies, http.cookiejar.CookieJar):
             for cookie in cookies:
                 self._store(cookie)

@@ -35,24 +35,23 @@ from __future__ import annotations
 import math
 import sys
 from collections import deque
-from collections.abc import (
-    AsyncIterable,
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Iterable,
-    Mapping,
-    Sized,
-)
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sized
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, final
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
 
 import trio
 
 from ._exceptions import TotalTimeout
+from ._parallel_items import DEFAULT_MAX_IN_FLIGHT as DEFAULT_MAX_IN_FLIGHT
+from ._parallel_items import ErrorPolicy as ErrorPolicy
+from ._parallel_items import HostSlots, note_item, request_from_item
+from ._parallel_items import ParallelItem as ParallelItem
+from ._parallel_items import ParallelResult as ParallelResult
+from ._parallel_items import ParallelStats as ParallelStats
+from ._parallel_items import RequestSender as RequestSender
+from ._parallel_items import validate_options as validate_options
 from ._request import Request
 from ._response import Response
-from ._urls import URL
 
 if sys.version_info >= (3, 11):
     from builtins import BaseExceptionGroup as _BaseExceptionGroup
@@ -62,6 +61,8 @@ else:  # pragma: no cover - trio depends on the backport before 3.11
 if TYPE_CHECKING:
     from types import TracebackType
 
+# The item and result types are re-exported: the client and the blocking
+# API import them from here, next to the engine.
 __all__ = [
     "DEFAULT_MAX_IN_FLIGHT",
     "AsyncParallel",
@@ -75,180 +76,13 @@ __all__ = [
 
 T = TypeVar("T")
 
-DEFAULT_MAX_IN_FLIGHT = 10  # requests in flight at once when the caller names no bound
 # Items taken from the input but not yet received by the caller, per request
 # in flight: in flight plus finished-and-waiting stays under twice the bound.
 WINDOW_PER_SLOT = 2
 
-ErrorPolicy = Literal["raise", "collect"]
-ParallelItem = (
-    str | URL | Request | tuple[str, str | URL] | tuple[str, str | URL, Mapping[str, Any]]
-)
 Handler = Callable[[Response], Awaitable[T]]
 
-# Keywords of an item's option mapping that belong to ``send`` rather than
-# to ``build_request``.
-_SEND_OPTIONS = frozenset({"auth", "follow_redirects"})
 _END: Any = object()
-
-
-class RequestSender(Protocol):
-    """What the fan-out needs from a client: build a request, then send it.
-
-    :class:`~trio_http.AsyncClient` is one. The engine never looks at the
-    client's state: ``send`` refuses to work on a client that is not open,
-    and :meth:`AsyncClient.parallel` checks it before the engine starts.
-    The trailing ``*args``/``**options`` let a client take its own keyword
-    arguments (those of an item's options mapping).
-    """
-
-    def build_request(self, method: str, url: str | URL, *args: Any, **options: Any) -> Request:
-        """Build a request from an item; does no I/O."""
-        ...
-
-    async def send(self, request: Request, *args: Any, **options: Any) -> Response:
-        """Send ``request``; with ``stream=True`` its body is left unread. A checkpoint."""
-        ...
-
-
-@final
-class ParallelStats:
-    """Live counts of a fan-out, for progress bars and logs.
-
-    The same object is updated in place as requests start and finish; read
-    it whenever convenient (from the consuming loop, a timer task, or, for
-    the blocking API, any thread). Reading is free and never blocks.
-
-    Attributes:
-        total: how many items the input holds, when it has a length
-            (a list, a range...); ``None`` for iterators and generators.
-        started: items taken from the input so far.
-        in_flight: requests currently being sent or handled.
-        done: requests finished, successfully or not.
-        failed: requests finished with an error (included in ``done``).
-    """
-
-    __slots__ = ("done", "failed", "in_flight", "started", "total")
-
-    def __init__(self, total: int | None = None) -> None:
-        self.total = total
-        self.started = 0
-        self.in_flight = 0
-        self.done = 0
-        self.failed = 0
-
-    @property
-    def succeeded(self) -> int:
-        """Requests finished without an error."""
-        return self.done - self.failed
-
-    def __repr__(self) -> str:
-        total = "?" if self.total is None else str(self.total)
-        return (
-            f"<ParallelStats done={self.done}/{total} failed={self.failed} "
-            f"in_flight={self.in_flight}>"
-        )
-
-
-@final
-class ParallelResult(Generic[T]):
-    """The outcome of one item of a fan-out, tied to its place in the input.
-
-    Attributes:
-        index: the item's position in the input (0-based).
-        request: the :class:`Request` that was sent; ``None`` only when the
-            item could not be turned into a request (an invalid URL, say).
-        error: the exception the item ended with, or ``None``.
-    """
-
-    __slots__ = ("_value", "error", "index", "request")
-
-    def __init__(
-        self,
-        index: int,
-        request: Request | None,
-        value: T | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        self.index = index
-        self.request = request
-        self._value = value
-        self.error = error
-
-    @property
-    def ok(self) -> bool:
-        """True when the item ended without an error."""
-        return self.error is None
-
-    @property
-    def value(self) -> T:
-        """The handler's return value, or the :class:`Response` without a handler.
-
-        Raises:
-            Exception: the item's own error, when it failed.
-        """
-        if self.error is not None:
-            raise self.error
-        return self._value  # type: ignore[return-value]
-
-    def __repr__(self) -> str:
-        target = "?" if self.request is None else f"{self.request.method} {self.request.url}"
-        outcome = f"error={self.error!r}" if self.error is not None else f"value={self._value!r}"
-        return f"<ParallelResult #{self.index} {target} {outcome}>"
-
-
-def validate_options(max_in_flight: int, max_per_host: int | None, errors: str) -> None:
-    """Check a fan-out's options; shared with the blocking API.
-
-    Raises:
-        ValueError: a bound is not a whole number >= 1, or ``errors`` is
-            neither ``"raise"`` nor ``"collect"``.
-    """
-    for name, bound in (("max_in_flight", max_in_flight), ("max_per_host", max_per_host)):
-        if bound is None and name == "max_per_host":
-            continue
-        if type(bound) is not int or bound < 1:
-            raise ValueError(f"{name} must be a whole number >= 1, got {bound!r}")
-    if errors not in ("raise", "collect"):
-        raise ValueError(f'errors must be "raise" or "collect", got {errors!r}')
-
-
-@final
-class _HostSlots:
-    """At most ``limit`` requests at once per origin, waiters served FIFO.
-
-    An origin's entry exists only while a request to it is in flight, so a
-    crawl over a million hosts keeps no per-host state behind it.
-    """
-
-    __slots__ = ("_hosts", "_limit")
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        # origin -> [requests in flight, tasks waiting for a slot]
-        self._hosts: dict[Any, tuple[list[int], trio.lowlevel.ParkingLot]] = {}
-
-    async def acquire(self, origin: Any) -> None:
-        # Not a checkpoint on the fast path: the request that follows is one.
-        entry = self._hosts.get(origin)
-        if entry is None:
-            self._hosts[origin] = ([1], trio.lowlevel.ParkingLot())
-            return
-        if entry[0][0] < self._limit:
-            entry[0][0] += 1
-            return
-        # release() hands its slot straight to us (the count stays); a
-        # cancelled waiter leaves the lot and takes nothing.
-        await entry[1].park()
-
-    def release(self, origin: Any) -> None:
-        entry = self._hosts[origin]
-        if entry[1]:
-            entry[1].unpark()
-            return
-        entry[0][0] -= 1
-        if entry[0][0] == 0:
-            del self._hosts[origin]
 
 
 @final
@@ -318,7 +152,7 @@ class AsyncParallel(Generic[T]):
         self._client = client
         self._items = items
         self._max_in_flight = max_in_flight
-        self._hosts = _HostSlots(max_per_host) if max_per_host is not None else None
+        self._hosts = HostSlots(max_per_host) if max_per_host is not None else None
         self._ordered = ordered
         self._errors = errors
         self._handler = handler
@@ -533,7 +367,7 @@ class AsyncParallel(Generic[T]):
             elif isinstance(item, Request):
                 request = item
             else:
-                request, send_options = _request_from_item(client, item)
+                request, send_options = request_from_item(client, item)
             hosts = self._hosts
             if hosts is None and self._handler is None:
                 value = await client.send(request, **send_options)
@@ -548,7 +382,7 @@ class AsyncParallel(Generic[T]):
                     hosts.release(origin)
         except Exception as exc:
             if self._errors == "raise":
-                _note_item(exc, index, request, item)
+                note_item(exc, index, request, item)
                 raise
             return ParallelResult(index, request, None, exc)
         return ParallelResult(index, request, value)
@@ -562,41 +396,6 @@ class AsyncParallel(Generic[T]):
             return await handler(response)
         finally:
             await response.aclose()
-
-
-def _request_from_item(client: RequestSender, item: Any) -> tuple[Request, dict[str, Any]]:
-    if isinstance(item, tuple) and len(item) in (2, 3):
-        method, url = item[0], item[1]
-        options = dict(item[2]) if len(item) == 3 else {}
-        send_options = {name: options.pop(name) for name in _SEND_OPTIONS if name in options}
-        return client.build_request(method, url, **options), send_options
-    if isinstance(item, str):  # a URL object (a str subclass)
-        return client.build_request("GET", item), {}
-    raise TypeError(
-        "each parallel item must be a URL, a Request, or a (method, url) or "
-        f"(method, url, options) tuple, not {item!r}"
-    )
-
-
-def _note_item(exc: Exception, index: int, request: Request | None, item: Any) -> None:
-    # In fail-fast mode the group is all the caller sees: name the item.
-    target = f"{request.method} {request.url}" if request is not None else repr(item)
-    _add_note(exc, f"in parallel item #{index}: {target}")
-
-
-def _add_note(exc: BaseException, note: str) -> None:
-    """``exc.add_note(note)``, on Python 3.10 too.
-
-    3.10 has no ``add_note``; setting ``__notes__`` by hand is what PEP 678
-    specifies, and the exceptiongroup backport (which trio installs there)
-    prints them in tracebacks.
-    """
-    if sys.version_info >= (3, 11):
-        exc.add_note(note)
-        return
-    notes = exc.__dict__.setdefault("__notes__", [])
-    if isinstance(notes, list):
-        notes.append(note)
 
 
 def _leaves(group: BaseException) -> Iterable[BaseException]:

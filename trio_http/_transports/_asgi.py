@@ -15,39 +15,32 @@ nursery of their own held open by a host task, and :meth:`aclose` cancels
 only that one. The outer nursery is cancelled when the block exits, where
 its ``__aexit__`` absorbs the cancellation.
 
-The app and the caller meet in an :class:`_Exchange`:
-
-* ``receive()`` hands the app the request body as it is read from
-  ``request.stream``, chunk by chunk; once it is complete, ``receive()``
-  waits until the client goes away and then returns ``http.disconnect``.
-* ``send()`` records ``http.response.start`` (which lets
-  ``handle_async_request`` return the :class:`Response`) and passes body
-  chunks through a small bounded channel, so a slow reader slows the app
-  down and a fast app never fills memory.
-* Closing the response early (or cancelling the request) marks the client
-  disconnected: a waiting ``receive()`` returns ``http.disconnect``, further
-  ``send()`` calls raise :class:`ClientDisconnected` (an ``OSError``, as ASGI
-  spec 2.4 asks), and after :data:`DISCONNECT_GRACE_S` the app task is
-  cancelled.
-
-The response body ends only when the app has returned, so background work
-the app does after its last chunk has finished, and an error it raises late
-is still reported.
+The app and the caller meet in an
+:class:`~trio_http._transports._asgi_exchange.ASGIExchange`, which turns
+the request body into ``http.request`` messages and the app's
+``http.response.*`` messages into a :class:`Response` with a streaming
+body; see that module.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, final
-from urllib.parse import unquote
 
 import trio
 
-from .._exceptions import ClientStateError, ReadError, ReadTimeout
+from .._exceptions import ClientStateError, ReadTimeout
 from .._headers import Headers
 from .._response import Response
-from .._streams import AsyncByteStream, BytesContent
+from ._asgi_exchange import ASGIApp as ASGIApp
+from ._asgi_exchange import (
+    ASGIExchange,
+    ASGIResponseStream,
+    Message,
+    Scope,
+    build_http_scope,
+    read_deadline,
+)
+from ._asgi_exchange import ClientDisconnected as ClientDisconnected
 from ._base import AsyncBaseTransport
 
 if TYPE_CHECKING:
@@ -57,235 +50,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ASGIApp", "ASGITransport", "ClientDisconnected"]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-# After the client goes away, the app gets this long to notice
-# http.disconnect (or an OSError from send) and return before it is cancelled.
-DISCONNECT_GRACE_S = 1.0
 # Lifespan startup and shutdown must complete within this long.
 LIFESPAN_TIMEOUT_S = 30.0
-# Body chunks the app may send ahead of the reader.
-BODY_CHANNEL_CHUNKS = 8
-
-_DISCONNECT: Message = {"type": "http.disconnect"}
-
-
-class ClientDisconnected(OSError):
-    """Raised by the ASGI ``send()`` once the client has closed the response."""
-
-
-def _read_deadline(request: Request) -> float:
-    timeout = request.extensions.get("timeout")
-    read = getattr(timeout, "read", None)
-    return math.inf if read is None else trio.current_time() + read
-
-
-def _request_body_length(request: Request) -> int | None:
-    """The body's size: the stream's own, else a valid ``Content-Length``.
-
-    With a length the app sees ``more_body: False`` on the last chunk, as
-    from a server; without one, an empty final message ends the body.
-    """
-    length = request.stream.length
-    if length is not None:
-        return length
-    value = request.headers.get("Content-Length")
-    if value is not None and value.isascii() and value.isdigit():
-        return int(value)
-    return None
-
-
-class _Exchange:
-    """One request/response between the caller and the app task."""
-
-    __slots__ = (
-        "app_done",
-        "app_error",
-        "body_receive",
-        "body_send",
-        "cancel_scope",
-        "disconnected",
-        "finished",
-        "headers",
-        "request",
-        "request_body_error",
-        "request_complete",
-        "request_iterator",
-        "request_remaining",
-        "response_complete",
-        "started",
-        "status",
-    )
-
-    def __init__(self, request: Request) -> None:
-        self.request = request
-        self.request_complete = False
-        self.request_iterator: AsyncIterator[bytes] | None = None
-        self.request_remaining = _request_body_length(request)
-        self.request_body_error: BaseException | None = None
-        self.status: int | None = None
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.started = trio.Event()
-        self.finished = trio.Event()  # response complete or client gone
-        self.app_done = trio.Event()
-        self.app_error: BaseException | None = None
-        self.disconnected = False
-        self.response_complete = False
-        self.cancel_scope = trio.CancelScope()
-        self.body_send, self.body_receive = trio.open_memory_channel[bytes](BODY_CHANNEL_CHUNKS)
-
-    # -- the ASGI callables ------------------------------------------------
-
-    async def receive(self) -> Message:
-        # Checked first so a receive() under an already-cancelled scope (a
-        # "poll" some frameworks do) leaves the request body untouched.
-        await trio.lowlevel.checkpoint_if_cancelled()
-        if self.disconnected or self.response_complete:
-            return dict(_DISCONNECT)
-        if not self.request_complete:
-            return await self._receive_body()
-        await self.finished.wait()
-        return dict(_DISCONNECT)
-
-    async def _receive_body(self) -> Message:
-        stream = self.request.stream
-        if type(stream) is BytesContent:
-            self.request_complete = True
-            return {"type": "http.request", "body": stream.body, "more_body": False}
-        iterator = self.request_iterator
-        if iterator is None:
-            iterator = self.request_iterator = aiter(stream)
-        try:
-            chunk = await anext(iterator)
-        except StopAsyncIteration:
-            self.request_complete = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        except Exception as exc:
-            # A failing request body is the caller's error, not the app's.
-            self.request_body_error = exc
-            raise
-        more = True
-        if self.request_remaining is not None:
-            self.request_remaining -= len(chunk)
-            more = self.request_remaining > 0
-            if not more:
-                self.request_complete = True
-        return {"type": "http.request", "body": chunk, "more_body": more}
-
-    async def send(self, message: Message) -> None:
-        kind = message.get("type")
-        if kind == "http.response.body":
-            if self.status is None:
-                raise RuntimeError(
-                    "ASGI app sent 'http.response.body' before 'http.response.start'"
-                )
-            if self.response_complete:
-                raise RuntimeError("ASGI app sent 'http.response.body' after the response ended")
-            if self.disconnected:
-                raise ClientDisconnected("the client closed the response")
-            body = message.get("body", b"")
-            if body:
-                try:
-                    await self.body_send.send(bytes(body))
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    raise ClientDisconnected("the client closed the response") from None
-            else:
-                await trio.lowlevel.checkpoint()
-            if not message.get("more_body", False):
-                self.response_complete = True
-                self.finished.set()
-        elif kind == "http.response.start":
-            if self.status is not None:
-                raise RuntimeError("ASGI app sent 'http.response.start' twice")
-            status = message.get("status")
-            if type(status) is not int or not 100 <= status <= 999:
-                raise RuntimeError(f"ASGI app sent an invalid status {status!r}")
-            self.headers = [
-                (bytes(name), bytes(value)) for name, value in message.get("headers", ())
-            ]
-            self.status = status
-            self.started.set()
-            await trio.lowlevel.checkpoint()
-        else:
-            raise RuntimeError(f"ASGI app sent an unexpected message type {kind!r}")
-
-    # -- the caller's side -------------------------------------------------
-
-    def disconnect(self) -> None:
-        """The client went away: wake the app and refuse further body chunks."""
-        if not self.disconnected:
-            self.disconnected = True
-            self.finished.set()
-            self.body_receive.close()
-
-    async def wait_app_done(self) -> None:
-        """Give the app a grace period to return, then cancel it.
-
-        Shielded and bounded, so it is safe in cleanup under cancellation.
-        """
-        if self.app_done.is_set():
-            await trio.lowlevel.checkpoint()
-            return
-        with trio.move_on_after(DISCONNECT_GRACE_S, shield=True):
-            await self.app_done.wait()
-        if not self.app_done.is_set():
-            self.cancel_scope.cancel()
-            with trio.move_on_after(DISCONNECT_GRACE_S, shield=True):
-                await self.app_done.wait()
-
-    async def close_request_body(self) -> None:
-        iterator = self.request_iterator
-        self.request_iterator = None
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is not None:
-            with trio.CancelScope(shield=True):
-                await aclose()
-
-
-@final
-class _ASGIResponseStream(AsyncByteStream):
-    """The response body, read from the app task as it sends it.
-
-    Its own iterator, not an async generator: a reader that stops early
-    leaves no suspended generator behind for the garbage collector.
-    """
-
-    __slots__ = ("_exchange", "_raise_app_exceptions")
-
-    def __init__(self, exchange: _Exchange, raise_app_exceptions: bool) -> None:
-        self._exchange = exchange
-        self._raise_app_exceptions = raise_app_exceptions
-
-    def __aiter__(self) -> _ASGIResponseStream:
-        return self
-
-    async def __anext__(self) -> bytes:
-        exchange = self._exchange
-        with trio.CancelScope(deadline=_read_deadline(exchange.request)) as scope:
-            try:
-                return await exchange.body_receive.receive()
-            except trio.EndOfChannel:
-                pass
-        if scope.cancelled_caught:
-            raise ReadTimeout("the ASGI app sent no body bytes within the read timeout")
-        # The channel closes when the app task ends; report how it ended.
-        error = exchange.request_body_error or exchange.app_error
-        if error is not None:
-            if self._raise_app_exceptions or error is exchange.request_body_error:
-                raise error
-            raise ReadError("the ASGI app failed while sending the response body") from error
-        if not exchange.response_complete:
-            raise ReadError("the ASGI app returned before completing the response body")
-        raise StopAsyncIteration
-
-    async def aclose(self) -> None:
-        exchange = self._exchange
-        exchange.disconnect()
-        await exchange.wait_app_done()
 
 
 @final
@@ -504,30 +270,6 @@ class ASGITransport(AsyncBaseTransport):
 
     # -- requests ----------------------------------------------------------
 
-    def _build_scope(self, request: Request) -> Scope:
-        url = request.url
-        path = url.path or "/"
-        headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in request.headers.multi_items()
-        ]
-        return {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.4"},
-            "http_version": "1.1",
-            "method": request.method,
-            "scheme": url.scheme,
-            "path": unquote(path),
-            "raw_path": path.encode("ascii"),
-            "query_string": url.query.encode("ascii"),
-            "root_path": self.root_path,
-            "headers": headers,
-            "client": self.client,
-            "server": (url.host, url.effective_port),
-            "state": dict(self._lifespan_state),
-            "extensions": {},
-        }
-
     async def handle_async_request(self, request: Request) -> Response:
         """Run the app for ``request``; return when it starts the response.
 
@@ -544,10 +286,19 @@ class ASGITransport(AsyncBaseTransport):
                 "the ASGITransport is not open: use it inside "
                 "'async with trio_http.ASGITransport(app) as transport:'"
             )
-        exchange = _Exchange(request)
-        nursery.start_soon(self._run_app, self._build_scope(request), exchange)
+        exchange = ASGIExchange(request)
+        nursery.start_soon(
+            self._run_app,
+            build_http_scope(
+                request,
+                root_path=self.root_path,
+                client=self.client,
+                state=self._lifespan_state,
+            ),
+            exchange,
+        )
         try:
-            with trio.CancelScope(deadline=_read_deadline(request)) as scope:
+            with trio.CancelScope(deadline=read_deadline(request)) as scope:
                 await exchange.started.wait()
             if scope.cancelled_caught:
                 raise ReadTimeout(
@@ -574,12 +325,12 @@ class ASGITransport(AsyncBaseTransport):
                     for name, value in exchange.headers
                 ]
             ),
-            stream=_ASGIResponseStream(exchange, self.raise_app_exceptions),
+            stream=ASGIResponseStream(exchange, self.raise_app_exceptions),
             request=request,
             http_version="HTTP/1.1",
         )
 
-    async def _run_app(self, scope: Scope, exchange: _Exchange) -> None:
+    async def _run_app(self, scope: Scope, exchange: ASGIExchange) -> None:
         try:
             with exchange.cancel_scope:
                 try:

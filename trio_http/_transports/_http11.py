@@ -7,11 +7,12 @@ POSIX the head goes out with one non-blocking write on the descriptor and
 the response head is read after waiting for readability, which saves two
 trips through Trio's scheduler per request; whatever the socket does not
 take at once, and everything over TLS, goes through the Trio stream; reads
-over TLS take every record at hand (:class:`~._net.Receiver`). A streamed
-or large body is uploaded by a child task while this task already waits
-for the response, so a server that answers early (413, 401, ...) is heard
-at once and the upload stops. The response body is read lazily by
-:class:`H11Body`.
+over TLS take every record at hand (:class:`~._net.Receiver`); the direct
+reads and writes are :class:`~._net.DirectSocket`'s. A streamed or large
+body is uploaded by a child task while this task already waits for the
+response, so a server that answers early (413, 401, ...) is heard at once
+and the upload stops (:mod:`._http11_upload`). The response body is read
+lazily by :class:`~._http11_body.H11Body`.
 
 When the body ends cleanly and both sides of h11 are ``DONE``, the
 connection goes back to the pool. Anything else — an error, a cancellation,
@@ -30,9 +31,6 @@ pool that runs no watch, and every body receive, use a cancel scope.
 from __future__ import annotations
 
 import math
-import os
-import select
-import ssl
 from typing import TYPE_CHECKING
 
 import h11
@@ -40,13 +38,10 @@ import trio
 
 from .._config import MAX_HEADER_BYTES, READ_SIZE
 from .._exceptions import (
-    ChunkedEncodingError,
     LocalProtocolError,
     ReadError,
     ReadTimeout,
     RemoteProtocolError,
-    ResponseTooLarge,
-    SSLError,
     WriteError,
     WriteTimeout,
 )
@@ -54,12 +49,16 @@ from .._headers import Headers
 from .._response import Response
 from .._streams import AsyncByteStream, BytesContent
 from ._deadlines import DeadlineWatch
+from ._http11_body import H11Body, ReadyBody
+from ._http11_errors import body_error, protocol_error, read_error
+from ._http11_upload import exchange_streamed
 from ._net import (
     IO_ERRORS,
+    DirectSocket,
     Receiver,
     close_stream_nowait,
     phase_deadline,
-    socket_of,
+    socket_readable,
     timeout_error,
 )
 
@@ -73,9 +72,6 @@ __all__ = ["HTTP11Connection"]
 
 # In-memory bodies up to this size go out in the same send_all as the head.
 _INLINE_BODY_MAX = 1024 * 1024
-# Plain TCP sockets are written and read through their descriptor on POSIX
-# (see HTTP11Connection._send_head); elsewhere through Trio's stream.
-_DIRECT_IO = os.name == "posix"
 # A deadline is not moved by less than this (seconds).
 _DEADLINE_SLACK = 0.001
 # Events are immutable: one end-of-message event serves every request.
@@ -109,6 +105,7 @@ class HTTP11Connection:
 
     __slots__ = (
         "_deadlines",
+        "_direct",
         "_h11",
         "_last_event",
         "_last_head",
@@ -140,6 +137,8 @@ class HTTP11Connection:
         # read's size adapts to the traffic (small for small responses).
         self._receiver = Receiver(stream, READ_SIZE)
         self._receive_some = self._receiver.receive
+        # The head's write and read bypass the stream on plain TCP (POSIX).
+        self._direct = DirectSocket(stream, self._receiver)
         self._deadlines = deadlines
         # The current phase's deadline while a DeadlineWatch keeps it, and
         # whether the watch ended the wait.
@@ -170,16 +169,7 @@ class HTTP11Connection:
         EOF or junk, so either way it cannot be reused. One non-blocking
         ``select`` call; the pool only asks for long-idle connections.
         """
-        if self.closed:
-            return True
-        sock = socket_of(self._stream)
-        if sock is None:
-            return False
-        try:
-            readable, _, _ = select.select([sock.fileno()], [], [], 0)
-        except (OSError, ValueError):
-            return True
-        return bool(readable)
+        return self.closed or socket_readable(self._stream, if_broken=True)
 
     def close_nowait(self) -> None:
         """Close the connection immediately (no checkpoint). Idempotent."""
@@ -307,7 +297,7 @@ class HTTP11Connection:
         closed before reading all of the request (an early 413, say).
         """
         try:
-            return await self._send_head(head), None
+            return await self._direct.send_head(head), None
         except IO_ERRORS as exc:
             return False, WriteError(
                 f"connection broke while sending the request: {exc!r}", request=request
@@ -322,66 +312,6 @@ class HTTP11Connection:
             if write_error is not None:
                 raise write_error from None
             raise
-
-    def _socket_fd(self) -> int:
-        """The plain TCP socket's descriptor for direct I/O, or -1.
-
-        Asked afresh for every use: a closed socket answers -1, so a
-        descriptor number the OS has handed out again is never written to.
-        """
-        stream = self._stream
-        if _DIRECT_IO and type(stream) is trio.SocketStream:
-            return stream.socket.fileno()
-        return -1
-
-    async def _send_head(self, data: bytes) -> bool:
-        """Send a request head (and small body) that the socket can take at once.
-
-        Trio's ``send_all`` ends every send with a trip through the scheduler;
-        a request of a few hundred bytes nearly always fits the socket
-        buffer, and reading the response is the checkpoint that follows. So
-        a plain TCP socket gets one non-blocking write first, and only what
-        it did not take goes through ``send_all``.
-
-        Returns:
-            True when the one write took everything (no time passed waiting).
-        """
-        fd = self._socket_fd()
-        if fd >= 0:
-            try:
-                sent = os.write(fd, data)
-            except BlockingIOError:
-                sent = 0
-            if sent == len(data):
-                return True
-            data = data[sent:]
-        await self._stream.send_all(data)
-        return False
-
-    async def _receive(self) -> bytes | bytearray:
-        """The next bytes of a response head; a checkpoint.
-
-        Called only when a response is due and not yet here, so a plain TCP
-        socket waits for readability first instead of trying a read that
-        would fail (Trio's ``receive_some`` tries first, then waits).
-        """
-        fd = self._socket_fd()
-        if fd < 0:
-            return await self._receive_some()
-        receiver = self._receiver
-        while True:
-            await trio.lowlevel.wait_readable(fd)
-            # Closed while this task was being woken? Then the number may
-            # already belong to another socket: never read it.
-            fd = self._socket_fd()
-            if fd < 0:
-                raise trio.ClosedResourceError("the connection was closed")
-            try:
-                data = os.read(fd, receiver.read_size)
-            except BlockingIOError:
-                continue  # woken with nothing to read: wait again
-            receiver.note_read(len(data))
-            return data
 
     def _request_event(self, request: Request) -> h11.Request:
         method = request.method.encode("ascii")
@@ -407,92 +337,10 @@ class HTTP11Connection:
         timeout: TimeoutConfig,
         total_deadline: float,
     ) -> Response:
-        await self._send(head, timeout.write, total_deadline, "sending the request head")
-        # The read timeout only starts once the upload is done: a server may
-        # legitimately stay silent while it receives a long body.
-        head_scope = trio.CancelScope(deadline=total_deadline)
-        upload_error: list[BaseException] = []
-        upload_done = trio.Event()
-
-        async def upload() -> None:
-            try:
-                await self._send_body(request, timeout, total_deadline)
-            except Exception as exc:  # handed to the reading task below
-                upload_error.append(exc)
-                head_scope.cancel()
-            finally:
-                upload_done.set()
-                head_scope.deadline = min(
-                    head_scope.deadline, phase_deadline(timeout.read, total_deadline)
-                )
-
-        event: h11.Response | None = None
-        read_error: Exception | None = None
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(upload)
-            try:
-                event = await self._receive_head(request, head_scope, total_deadline)
-            except Exception as exc:
-                read_error = exc
-            # A final answer before the upload finished: stop sending. The
-            # connection is then mid-request and will be closed, not reused.
-            nursery.cancel_scope.cancel()
-        if upload_error and (event is None or not isinstance(upload_error[0], WriteError)):
-            # A failing body source (or a broken pipe with no answer) wins.
-            raise upload_error[0]
-        if read_error is not None:
-            raise read_error
-        assert event is not None
+        event = await exchange_streamed(
+            self._stream, self._h11, request, head, timeout, total_deadline, self._read_head
+        )
         return self._build_response(request, event, timeout, total_deadline)
-
-    async def _send_body(
-        self, request: Request, timeout: TimeoutConfig, total_deadline: float
-    ) -> None:
-        h = self._h11
-        chunks = aiter(request.stream)
-        try:
-            async for chunk in chunks:
-                data = h.send(h11.Data(data=chunk))
-                if data:
-                    await self._send(
-                        data, timeout.write, total_deadline, "sending the request body"
-                    )
-        finally:
-            # Stopped early (an early answer, a timeout, a broken pipe): close
-            # the body's iterator now, not whenever the collector finds it.
-            aclose = getattr(chunks, "aclose", None)
-            if aclose is not None:
-                await aclose()
-        try:
-            end = h.send(_END_OF_MESSAGE)
-        except h11.LocalProtocolError as exc:
-            # Content-Length promised more or fewer bytes than the body had.
-            raise LocalProtocolError(f"request body does not match its length: {exc}") from exc
-        if end:
-            await self._send(end, timeout.write, total_deadline, "sending the request body")
-
-    async def _send(
-        self, data: bytes, write_timeout: float | None, total_deadline: float, what: str
-    ) -> None:
-        deadline = phase_deadline(write_timeout, total_deadline)
-        try:
-            if deadline == _INF:
-                await self._stream.send_all(data)
-                return
-            with trio.CancelScope(deadline=deadline) as scope:
-                await self._stream.send_all(data)
-        except IO_ERRORS as exc:
-            raise WriteError(f"connection broke while {what}: {exc!r}") from exc
-        if scope.cancelled_caught:
-            raise timeout_error(WriteTimeout, deadline, total_deadline, what)
-
-    async def _receive_head(
-        self, request: Request, scope: trio.CancelScope, total_deadline: float
-    ) -> h11.Response:
-        """Read the final response head under ``scope``'s deadline."""
-        with scope:
-            return await self._read_head(request)
-        raise timeout_error(ReadTimeout, scope.deadline, total_deadline, "waiting for the response")
 
     async def _read_head(self, request: Request) -> h11.Response:
         """Read until a final response head; report interim 1xx ones.
@@ -504,9 +352,9 @@ class HTTP11Connection:
         h = self._h11
         while True:
             try:
-                data = await self._receive()
+                data = await self._direct.receive_due()
             except IO_ERRORS as exc:
-                raise _read_error(exc, "waiting for the response", request) from exc
+                raise read_error(exc, "waiting for the response", request) from exc
             if data:
                 self.response_started = True
             elif h.their_state is h11.SEND_RESPONSE and not self.response_started:
@@ -517,12 +365,12 @@ class HTTP11Connection:
             try:
                 h.receive_data(bytes(data))
             except h11.RemoteProtocolError as exc:
-                raise _protocol_error(exc, request) from exc
+                raise protocol_error(exc, request) from exc
             while True:
                 try:
                     event = h.next_event()
                 except h11.RemoteProtocolError as exc:
-                    raise _protocol_error(exc, request) from exc
+                    raise protocol_error(exc, request) from exc
                 event_type = type(event)
                 if event is h11.NEED_DATA:
                     break  # receive more
@@ -560,7 +408,7 @@ class HTTP11Connection:
             try:
                 body_event = h.next_event()
             except h11.RemoteProtocolError as exc:
-                raise _body_error(exc, request) from exc
+                raise body_error(exc, request) from exc
             body_type = type(body_event)
             if body_type is h11.Data:
                 chunks.append(bytes(body_event.data))  # type: ignore[union-attr]
@@ -589,7 +437,7 @@ class HTTP11Connection:
             try:
                 event = h.next_event()
             except h11.RemoteProtocolError as exc:
-                raise _body_error(exc, request) from exc
+                raise body_error(exc, request) from exc
             if event is h11.NEED_DATA:
                 deadline = phase_deadline(read_timeout, total_deadline)
                 data = None
@@ -600,7 +448,7 @@ class HTTP11Connection:
                         with trio.CancelScope(deadline=deadline):
                             data = await self._receive_some()
                 except IO_ERRORS as exc:
-                    raise _read_error(exc, "reading the response body", request) from exc
+                    raise read_error(exc, "reading the response body", request) from exc
                 if data is None:
                     raise timeout_error(
                         ReadTimeout, deadline, total_deadline, "reading the response body"
@@ -608,7 +456,7 @@ class HTTP11Connection:
                 try:
                     h.receive_data(bytes(data))
                 except h11.RemoteProtocolError as exc:
-                    raise _body_error(exc, request) from exc
+                    raise body_error(exc, request) from exc
                 continue
             if type(event) is h11.Data or type(event) is h11.EndOfMessage:
                 return event
@@ -636,111 +484,3 @@ class HTTP11Connection:
         if not reusable:
             self.close_nowait()
         on_release(self, reusable)
-
-
-class H11Body(AsyncByteStream):
-    """The body of one HTTP/1.1 response, read as the caller iterates."""
-
-    __slots__ = ("_conn", "_done", "_pending", "_read_timeout", "_request", "_total_deadline")
-
-    def __init__(
-        self,
-        conn: HTTP11Connection,
-        request: Request,
-        read_timeout: float | None,
-        total_deadline: float,
-        pending: list[bytes],
-    ) -> None:
-        self._conn = conn
-        self._request = request
-        self._read_timeout = read_timeout
-        self._total_deadline = total_deadline
-        self._pending = pending  # body bytes that came with the head
-        self._done = False
-
-    def __aiter__(self) -> H11Body:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if self._done:
-            raise StopAsyncIteration
-        if self._pending:
-            await trio.lowlevel.checkpoint_if_cancelled()
-            return self._pending.pop(0)
-        try:
-            event = await self._conn.receive_body_event(
-                self._request, self._read_timeout, self._total_deadline
-            )
-        except BaseException:
-            self._done = True
-            self._conn.discard()
-            raise
-        if type(event) is h11.Data:
-            return bytes(event.data)
-        self._done = True
-        self._conn.response_complete()
-        raise StopAsyncIteration
-
-    async def aclose(self) -> None:
-        """Close the body; an unfinished one closes its connection.
-
-        Closing a body that was read to its end is not a checkpoint: the
-        reads were, and the connection is already back in the pool.
-        """
-        if not self._done:
-            self._done = True
-            self._conn.discard()
-            await trio.lowlevel.checkpoint()
-
-
-class ReadyBody(AsyncByteStream):
-    """A body that was complete when its head was parsed."""
-
-    __slots__ = ("_chunks",)
-
-    def __init__(self, chunks: list[bytes]) -> None:
-        self._chunks = chunks
-
-    def __aiter__(self) -> ReadyBody:
-        return self
-
-    async def __anext__(self) -> bytes:
-        await trio.lowlevel.checkpoint_if_cancelled()
-        if self._chunks:
-            return self._chunks.pop(0)
-        raise StopAsyncIteration
-
-    def take_ready(self) -> list[bytes]:
-        chunks, self._chunks = self._chunks, []
-        return chunks
-
-    async def aclose(self) -> None:
-        self._chunks = []
-
-
-def _read_error(exc: BaseException, what: str, request: Request) -> ReadError | SSLError:
-    # A TLS alert after the handshake (a refused client certificate under
-    # TLS 1.3, say) arrives on the first read: report it as a TLS failure.
-    cause = exc if isinstance(exc, ssl.SSLError) else exc.__cause__
-    if isinstance(cause, ssl.SSLError):
-        return SSLError(f"TLS failure while {what}: {cause}", request=request)
-    return ReadError(f"connection broke while {what}: {exc!r}", request=request)
-
-
-def _protocol_error(exc: h11.RemoteProtocolError, request: Request) -> RemoteProtocolError:
-    message = str(exc)
-    if "buffer" in message.lower() and "long" in message.lower():
-        return ResponseTooLarge(
-            f"response header block exceeds {MAX_HEADER_BYTES} bytes", request=request
-        )
-    return RemoteProtocolError(f"malformed response: {message}", request=request)
-
-
-def _body_error(exc: h11.RemoteProtocolError, request: Request) -> Exception:
-    message = str(exc)
-    if "peer closed connection without sending complete message body" in message:
-        return ChunkedEncodingError(
-            f"connection closed before the response body was complete: {message}",
-            request=request,
-        )
-    return RemoteProtocolError(f"malformed response body: {message}", request=request)

@@ -8,7 +8,7 @@ Closing never awaits (see ``close_nowait``), so releasing a connection is
 safe in any state, cancellation included.
 
 HTTP/2. With ``http2=True`` the pool offers ``h2`` over ALPN and keeps the
-accepting HTTP/2 connections of each origin in ``_h2_by_origin``, oldest
+accepting HTTP/2 connections of each origin in an :class:`OriginTable`, oldest
 first (usually one: a dict lookup and one slot check per request). The first
 request to an origin that may speak HTTP/2 connects; requests arriving
 meanwhile wait for that connection instead of opening their own. When every
@@ -19,7 +19,7 @@ only when they have none do requests wait for a stream slot (under the pool
 timeout). When ALPN picks HTTP/1.1 the origin is remembered and served by
 the HTTP/1.1 path from then on. An HTTP/2 connection counts as one
 connection against the limits. A connection that failed or received GOAWAY
-leaves ``_h2_by_origin`` at once (its ``on_draining`` call), so it is never
+leaves the table at once (its ``on_draining`` call), so it is never
 offered again. Requests the server did not process (GOAWAY above them,
 REFUSED_STREAM) are sent again on a new connection when their body can be
 replayed. Reader tasks run in the nursery of :meth:`ConnectionPool.run_housekeeping`.
@@ -62,6 +62,7 @@ from ._net import (
     negotiated_protocol,
     open_stream,
 )
+from ._origins import OriginTable
 from ._pool_policy import NEW_CONNECTION, PoolPolicy, Waiter, _NewConnection
 
 if TYPE_CHECKING:
@@ -89,20 +90,12 @@ MAX_HTTP2_RETRIES = 8
 # connections at a request cap without answering, and stops at one that
 # fails every connection.
 MAX_LOST_RETRIES = 2
-# Origins remembered as answering ALPN with HTTP/1.1 (forgotten in bulk past this).
-MAX_REMEMBERED_HTTP1_ORIGINS = 4096
 Connection = Union[HTTP11Connection, "HTTP2Connection"]
 
 Origin = tuple[str, str, int]
 # (origin, request, TLS context for the origin or None) -> a connected stream,
 # TLS already negotiated. Proxies plug in here (CONNECT tunnels, SOCKS).
 StreamOpener = Callable[[Origin, "Request", "ssl.SSLContext | None"], Awaitable[trio.abc.Stream]]
-
-
-def _slot_backlog(conn: HTTP2Connection) -> int:
-    """Requests ahead of a new one for a stream slot on ``conn``."""
-    slots = conn.slots
-    return slots.active + len(slots.waiters) - slots.max_concurrent
 
 
 class ConnectionPool(AsyncBaseTransport):
@@ -145,9 +138,8 @@ class ConnectionPool(AsyncBaseTransport):
         self._http1 = http1
         self._http2 = http2
         self._http2_settings = http2_settings or HTTP2Settings()
-        self._h2_by_origin: dict[Origin, list[HTTP2Connection]] = {}
+        self._origins = OriginTable()
         self._connecting: dict[Origin, trio.Event] = {}
-        self._http1_origins: set[Origin] = set()
         self._nursery: trio.Nursery | None = None
         # Keeps the HTTP/1.1 phase deadlines while housekeeping runs.
         self._deadlines = DeadlineWatch()
@@ -240,7 +232,7 @@ class ConnectionPool(AsyncBaseTransport):
             return False
         scheme = origin[0]
         if scheme == "https":
-            return origin not in self._http1_origins
+            return not self._origins.speaks_http1(origin)
         return scheme == "http" and not self._http1
 
     async def _http2_connection_for(
@@ -254,14 +246,12 @@ class ConnectionPool(AsyncBaseTransport):
         await trio.lowlevel.checkpoint_if_cancelled()
         deadline: float | None = None
         while True:
-            conns = self._h2_by_origin.get(origin)
-            if conns is not None:
-                for conn in conns:
-                    if conn.try_reserve():
-                        # No schedule point here: sending the request is one,
-                        # and a yield per request costs a whole scheduler pass.
-                        return conn
-            if origin in self._http1_origins:
+            reserved = self._origins.reserve(origin)
+            if reserved is not None:
+                # No schedule point here: sending the request is one, and a
+                # yield per request costs a whole scheduler pass.
+                return reserved
+            if self._origins.speaks_http1(origin):
                 return None
             pending = self._connecting.get(origin)
             if pending is not None:
@@ -274,7 +264,7 @@ class ConnectionPool(AsyncBaseTransport):
                 if not pending.is_set():
                     raise self._pool_timeout_error(request, origin, timeout, deadline)
                 continue
-            if conns is not None:
+            if self._origins.has_connections(origin):
                 # Every stream slot is taken: another connection if the
                 # limits have room now, else wait for a slot.
                 granted, to_close = self._policy.acquire(origin, trio.current_time(), fresh=True)
@@ -282,7 +272,7 @@ class ConnectionPool(AsyncBaseTransport):
                 if granted is None:
                     if deadline is None:
                         deadline = self._pool_deadline(request, timeout)
-                    conn = min(conns, key=_slot_backlog)
+                    conn = self._origins.least_busy(origin)
                     slot = await conn.wait_for_slot(deadline)
                     if slot:
                         return conn
@@ -307,15 +297,21 @@ class ConnectionPool(AsyncBaseTransport):
         return deadline
 
     def _pool_timeout_error(
-        self, request: Request, origin: Origin, timeout: Timeout, deadline: float
+        self,
+        request: Request,
+        origin: Origin,
+        timeout: Timeout,
+        deadline: float,
+        what: str = "HTTP/2 stream",
     ) -> Exception:
+        """The error for a wait for ``what`` that reached ``deadline``."""
         if request.extensions.get("deadline", _INF) <= deadline:
             return TotalTimeout(
                 "the overall request deadline expired while waiting for a connection",
                 request=request,
             )
         return PoolTimeout(
-            f"no HTTP/2 stream to {origin[1]}:{origin[2]} became free within {timeout.pool} s",
+            f"no {what} to {origin[1]}:{origin[2]} became free within {timeout.pool} s",
             request=request,
         )
 
@@ -343,15 +339,11 @@ class ConnectionPool(AsyncBaseTransport):
         # Offered to other requests only now: before run() has queued the
         # connection preface, a stream opened on it would go out first.
         if conn.is_available:
-            self._h2_by_origin.setdefault(origin, []).append(conn)
+            self._origins.add(conn)
         return conn
 
     def _on_http2_draining(self, conn: HTTP2Connection) -> None:
-        conns = self._h2_by_origin.get(conn.origin)
-        if conns is not None and conn in conns:
-            conns.remove(conn)
-            if not conns:
-                del self._h2_by_origin[conn.origin]
+        self._origins.discard(conn)
 
     def _on_http2_closed(self, conn: HTTP2Connection) -> None:
         self._on_http2_draining(conn)
@@ -396,10 +388,7 @@ class ConnectionPool(AsyncBaseTransport):
         event = trio.Event()
         waiter: Waiter[HTTP11Connection] = Waiter(origin, event.set, fresh=fresh)
         self._policy.enqueue(waiter)
-        total_deadline: float = request.extensions.get("deadline", _INF)
-        deadline = total_deadline
-        if timeout.pool is not None:
-            deadline = min(deadline, trio.current_time() + timeout.pool)
+        deadline = self._pool_deadline(request, timeout)
         try:
             with trio.move_on_at(deadline):
                 await event.wait()
@@ -409,15 +398,7 @@ class ConnectionPool(AsyncBaseTransport):
         granted = waiter.granted
         if granted is None:
             self._close_all(self._policy.withdraw(waiter, trio.current_time()))
-            if total_deadline <= deadline:
-                raise TotalTimeout(
-                    "the overall request deadline expired while waiting for a connection",
-                    request=request,
-                )
-            raise PoolTimeout(
-                f"no connection to {origin[1]}:{origin[2]} became free within {timeout.pool} s",
-                request=request,
-            )
+            raise self._pool_timeout_error(request, origin, timeout, deadline, "connection")
         return granted
 
     async def _open(
@@ -465,9 +446,7 @@ class ConnectionPool(AsyncBaseTransport):
                     request=request,
                 )
             if not use_http2 and self._http2:
-                if len(self._http1_origins) >= MAX_REMEMBERED_HTTP1_ORIGINS:
-                    self._http1_origins.clear()
-                self._http1_origins.add(origin)
+                self._origins.remember_http1(origin)
         if use_http2:
             return await self._start_http2(stream, origin)
         conn = HTTP11Connection(stream, origin, self._on_release, self._deadlines)
