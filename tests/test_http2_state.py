@@ -245,3 +245,46 @@ def test_trailers_may_carry_te_trailers_but_no_pseudo_header() -> None:
     assert check_trailer_fields([(b"te", b"Trailers"), (b"x-sum", b"1")])
     with pytest.raises(MalformedFields):
         check_trailer_fields([(b":status", b"200")])
+
+
+# -- whether a retryable stream's request may be sent again --------------------
+
+
+def _refusal(lost: bool = False, **overrides: object) -> str:
+    from trio_http import ReadError
+    from trio_http._transports._http2_state import RetryableStreamError, why_not_resent
+
+    exc = RetryableStreamError("x", lost=ReadError("gone") if lost else None)
+    options: dict[str, object] = {
+        "method": "GET",
+        "idempotent": True,
+        "rewindable": True,
+        "moves": 0,
+        "lost_moves": 0,
+    }
+    options.update(overrides)
+    return why_not_resent(exc, **options)  # type: ignore[arg-type]
+
+
+def test_a_stream_not_processed_is_sent_again_whatever_the_method() -> None:
+    assert _refusal(method="POST", idempotent=False) == ""
+
+
+def test_a_stream_lost_unanswered_is_sent_again_only_when_idempotent() -> None:
+    assert _refusal(lost=True) == ""
+    assert _refusal(lost=True, method="POST", idempotent=False) == (
+        "a POST request is not sent twice"
+    )
+
+
+def test_sending_again_is_bounded() -> None:
+    from trio_http._transports._http2_state import MAX_HTTP2_RETRIES, MAX_LOST_RETRIES
+
+    assert "attempts" in _refusal(moves=MAX_HTTP2_RETRIES)
+    assert _refusal(moves=MAX_HTTP2_RETRIES - 1) == ""
+    assert "connections ended" in _refusal(lost=True, lost_moves=MAX_LOST_RETRIES)
+    assert _refusal(lost=True, lost_moves=MAX_LOST_RETRIES - 1) == ""
+
+
+def test_a_body_that_cannot_be_replayed_is_never_sent_again() -> None:
+    assert _refusal(rewindable=False) == "its body cannot be sent again"

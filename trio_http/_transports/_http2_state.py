@@ -30,6 +30,8 @@ __all__ = [
     "DEFAULT_CONNECTION_WINDOW",
     "DEFAULT_STREAM_WINDOW",
     "INITIAL_MAX_CONCURRENT_STREAMS",
+    "MAX_HTTP2_RETRIES",
+    "MAX_LOST_RETRIES",
     "HTTP2Settings",
     "MalformedFields",
     "ReceiveBuffer",
@@ -40,6 +42,7 @@ __all__ = [
     "check_trailer_fields",
     "sendable_bytes",
     "split_for_goaway",
+    "why_not_resent",
 ]
 
 DEFAULT_CONNECTION_WINDOW = 16 * 1024 * 1024  # bytes in flight to us, all streams together
@@ -76,6 +79,50 @@ class RetryableStreamError(RemoteProtocolError):
     def __init__(self, message: str, *, lost: RequestException | None = None) -> None:
         super().__init__(message)
         self.lost = lost
+
+
+# Times one request is moved to a new HTTP/2 connection (GOAWAY, REFUSED_STREAM).
+# Servers end connections after a request cap (nginx and hypercorn: 1,000)
+# with up to 128 streams in flight above it, so about one request in ten
+# moves at least once under load; eight moves make a ninth vanishingly rare
+# and still end a loop against a server that refuses every stream.
+MAX_HTTP2_RETRIES = 8
+# Times one idempotent request is sent again after the connection ended before
+# the server answered it (RFC 9110 §9.2.2); twice covers a server that ends
+# connections at a request cap without answering, and stops at one that
+# fails every connection.
+MAX_LOST_RETRIES = 2
+
+
+def why_not_resent(
+    exc: RetryableStreamError,
+    *,
+    method: str,
+    idempotent: bool,
+    rewindable: bool,
+    moves: int,
+    lost_moves: int,
+) -> str:
+    """Why the request of a retryable stream must not be sent again; "" when it may.
+
+    Args:
+        exc: what the stream ended with.
+        method: the request's method (for the message).
+        idempotent: whether the method may be repeated (RFC 9110 §9.2.2).
+        rewindable: whether the body can be sent again.
+        moves: times the request moved already for streams not processed.
+        lost_moves: times it was sent again after a connection ended under it.
+    """
+    if not rewindable:
+        return "its body cannot be sent again"
+    if exc.lost is not None:
+        if not idempotent:
+            return f"a {method} request is not sent twice"
+        if lost_moves >= MAX_LOST_RETRIES:
+            return f"after {lost_moves + 1} connections ended under it"
+    if moves >= MAX_HTTP2_RETRIES:
+        return f"after {moves + 1} attempts"
+    return ""
 
 
 @final

@@ -52,7 +52,7 @@ from .._exceptions import (
 )
 from ._base import AsyncBaseTransport
 from ._deadlines import DeadlineWatch
-from ._http2_state import HTTP2Settings, RetryableStreamError
+from ._http2_state import HTTP2Settings, RetryableStreamError, why_not_resent
 from ._http11 import HTTP11Connection
 from ._net import (
     CertTypes,
@@ -79,17 +79,6 @@ _INF = math.inf
 # RFC 9110 §9.2.2: these may be repeated without changing the outcome.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _RETRYABLE = (ReadError, WriteError, RemoteProtocolError)
-# Times one request is moved to a new HTTP/2 connection (GOAWAY, REFUSED_STREAM).
-# Servers end connections after a request cap (nginx and hypercorn: 1,000)
-# with up to 128 streams in flight above it, so about one request in ten
-# moves at least once under load; eight moves make a ninth vanishingly rare
-# and still end a loop against a server that refuses every stream.
-MAX_HTTP2_RETRIES = 8
-# Times one idempotent request is sent again after the connection ended before
-# the server answered it (RFC 9110 §9.2.2); twice covers a server that ends
-# connections at a request cap without answering, and stops at one that
-# fails every connection.
-MAX_LOST_RETRIES = 2
 Connection = Union[HTTP11Connection, "HTTP2Connection"]
 
 Origin = tuple[str, str, int]
@@ -143,11 +132,9 @@ class ConnectionPool(AsyncBaseTransport):
         self._nursery: trio.Nursery | None = None
         # Keeps the HTTP/1.1 phase deadlines while housekeeping runs.
         self._deadlines = DeadlineWatch()
-        self._ssl_context_h2: ssl.SSLContext | None = None
         self._verify = verify
         self._stream_opener = stream_opener or self._open_direct
         self._cert = cert
-        self._ssl_context: ssl.SSLContext | None = None
         self._limits = limits
         self._local_address = local_address
         self._uds = uds
@@ -187,15 +174,14 @@ class ConnectionPool(AsyncBaseTransport):
                     return await conn.handle_request(request, timeout)
                 except RetryableStreamError as exc:
                     lost = exc.lost
-                    why = ""
-                    if not request.stream.rewindable:
-                        why = "its body cannot be sent again"
-                    elif lost is not None and request.method not in IDEMPOTENT_METHODS:
-                        why = f"a {request.method} request is not sent twice"
-                    elif lost is not None and lost_retries >= MAX_LOST_RETRIES:
-                        why = f"after {lost_retries + 1} connections ended under it"
-                    elif http2_retries >= MAX_HTTP2_RETRIES:
-                        why = f"after {http2_retries + 1} attempts"
+                    why = why_not_resent(
+                        exc,
+                        method=request.method,
+                        idempotent=request.method in IDEMPOTENT_METHODS,
+                        rewindable=request.stream.rewindable,
+                        moves=http2_retries,
+                        lost_moves=lost_retries,
+                    )
                     if why:
                         if lost is None:
                             raise RemoteProtocolError(f"{exc} ({why})", request=request) from exc
@@ -467,18 +453,11 @@ class ConnectionPool(AsyncBaseTransport):
         )
 
     def _get_ssl_context(self, http2: bool) -> ssl.SSLContext:
-        if http2:
-            context = self._ssl_context_h2
-            if context is None:
-                alpn = ("h2", "http/1.1") if self._http1 else ("h2",)
-                context = self._ssl_context_h2 = create_ssl_context(
-                    self._verify, self._cert, alpn=alpn
-                )
-            return context
-        context = self._ssl_context
-        if context is None:
-            context = self._ssl_context = create_ssl_context(self._verify, self._cert)
-        return context
+        # create_ssl_context caches contexts by their settings.
+        if not http2:
+            return create_ssl_context(self._verify, self._cert)
+        alpn = ("h2", "http/1.1") if self._http1 else ("h2",)
+        return create_ssl_context(self._verify, self._cert, alpn=alpn)
 
     def _on_release(self, conn: HTTP11Connection, reusable: bool) -> None:
         if self._closed:
