@@ -122,6 +122,14 @@ def test_default_context_verifies_certificates_and_hostnames() -> None:
     assert context.cert_store_stats()["x509_ca"] > 0
 
 
+@pytest.mark.parametrize("alpn", [("http/1.1",), ("h2", "http/1.1")])
+def test_built_contexts_refuse_compression_and_renegotiation(alpn: tuple[str, ...]) -> None:
+    # RFC 9113 §9.2 for HTTP/2; the TLS read-ahead relies on no renegotiation.
+    options = create_ssl_context(alpn=alpn).options
+    assert options & ssl.OP_NO_COMPRESSION
+    assert options & ssl.OP_NO_RENEGOTIATION
+
+
 def test_verify_false_disables_checks() -> None:
     context = create_ssl_context(False)
     assert context.verify_mode == ssl.CERT_NONE

@@ -51,8 +51,10 @@ def _build_context(verify: bool | str, cert: CertTypes, alpn: tuple[str, ...]) -
         else:
             raise OSError(f"could not find a CA bundle or directory at {verify!r}")
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    # RFC 9113 §9.2: HTTP/2 needs TLS 1.2+ and no renegotiation; harmless for 1.1.
-    context.options |= ssl.OP_NO_COMPRESSION
+    # RFC 9113 §9.2: HTTP/2 needs TLS 1.2+, no compression and no
+    # renegotiation; harmless for 1.1. Refusing renegotiation also keeps TLS
+    # 1.2 reads free of handshake writes, which the read-ahead relies on.
+    context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_NO_RENEGOTIATION
     if cert is not None:
         if isinstance(cert, str):
             context.load_cert_chain(cert)
