@@ -505,25 +505,43 @@ class AsyncClient:
 
         A checkpoint. See :meth:`send` for errors and cancellation.
         """
+        options: dict[str, Any] = {
+            "content": content,
+            "data": data,
+            "files": files,
+            "json": json,
+            "params": params,
+            "headers": headers,
+            "cookies": cookies,
+            "timeout": timeout,
+            "extensions": extensions,
+        }
+        return await self._build_and_send(
+            method, url, options, stream=False, auth=auth, follow_redirects=follow_redirects
+        )
+
+    async def _build_and_send(
+        self,
+        method: str,
+        url: URLTypes,
+        options: dict[str, Any],
+        *,
+        stream: bool,
+        auth: Any,
+        follow_redirects: bool | _UseClientDefault,
+    ) -> Response:
+        """``build_request(method, url, **options)``, then :meth:`send`.
+
+        A checkpoint: a request that cannot even be built (a bad URL, a
+        closed client) fails at one too.
+        """
         try:
             self._check_open()
-            request = self.build_request(
-                method,
-                url,
-                content=content,
-                data=data,
-                files=files,
-                json=json,
-                params=params,
-                headers=headers,
-                cookies=cookies,
-                timeout=timeout,
-                extensions=extensions,
-            )
+            request = self.build_request(method, url, **options)
         except Exception:
             await _failure_checkpoint()
             raise
-        return await self.send(request, auth=auth, follow_redirects=follow_redirects)
+        return await self.send(request, stream=stream, auth=auth, follow_redirects=follow_redirects)
 
     @asynccontextmanager
     async def stream(
@@ -549,26 +567,19 @@ class AsyncClient:
         r.aiter_bytes(): ...``. The response is closed when the block ends;
         leaving early closes the connection (it is not reused).
         """
-        try:
-            self._check_open()
-            request = self.build_request(
-                method,
-                url,
-                content=content,
-                data=data,
-                files=files,
-                json=json,
-                params=params,
-                headers=headers,
-                cookies=cookies,
-                timeout=timeout,
-                extensions=extensions,
-            )
-        except Exception:
-            await _failure_checkpoint()
-            raise
-        response = await self.send(
-            request, stream=True, auth=auth, follow_redirects=follow_redirects
+        options: dict[str, Any] = {
+            "content": content,
+            "data": data,
+            "files": files,
+            "json": json,
+            "params": params,
+            "headers": headers,
+            "cookies": cookies,
+            "timeout": timeout,
+            "extensions": extensions,
+        }
+        response = await self._build_and_send(
+            method, url, options, stream=True, auth=auth, follow_redirects=follow_redirects
         )
         try:
             yield response
