@@ -9,7 +9,7 @@ from codings import brotli_compress, decode_all, raw_deflate, split_at, zstd_com
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trio_http import _decompressors
+from trio_http import _decompress_optional
 from trio_http._decoders import make_decoder
 from trio_http._exceptions import ContentDecodingError, DecompressionBombError
 
@@ -130,13 +130,13 @@ def test_missing_optional_package_names_the_extra(monkeypatch: pytest.MonkeyPatc
             raise ImportError(name)
         return real_import(name, package)
 
-    _decompressors.import_optional.cache_clear()
+    _decompress_optional.import_optional.cache_clear()
     monkeypatch.setattr(importlib, "import_module", fake_import)
     try:
         with pytest.raises(ContentDecodingError, match=r"pip install trio_http\[brotli\]"):
             make_decoder("br")
     finally:
-        _decompressors.import_optional.cache_clear()
+        _decompress_optional.import_optional.cache_clear()
 
 
 # -- bomb protection ------------------------------------------------------

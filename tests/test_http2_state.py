@@ -1,4 +1,4 @@
-"""The pure HTTP/2 bookkeeping: slots, receive buffers, GOAWAY splits, settings."""
+"""The pure HTTP/2 bookkeeping of one connection: stream slots, send sizes, settings."""
 
 from __future__ import annotations
 
@@ -8,14 +8,9 @@ from hypothesis import strategies as st
 
 from trio_http._transports._http2_state import (
     HTTP2Settings,
-    MalformedFields,
-    ReceiveBuffer,
     SlotWaiter,
     StreamSlots,
-    check_response_fields,
-    check_trailer_fields,
     sendable_bytes,
-    split_for_goaway,
 )
 
 
@@ -110,50 +105,10 @@ def test_slot_accounting_never_exceeds_the_limit(ops: list[str]) -> None:
         assert not (slots.waiters and slots.active < slots.max_concurrent)
 
 
-def test_goaway_splits_at_the_last_stream_id() -> None:
-    assert split_for_goaway([1, 3, 5, 7], 3) == ([1, 3], [5, 7])
-    assert split_for_goaway([1, 3], 0) == ([], [1, 3])
-
-
 def test_sendable_bytes_is_bounded_by_window_and_frame() -> None:
     assert sendable_bytes(100, 50, 16384) == 50
     assert sendable_bytes(100_000, 1 << 20, 16384) == 16384
     assert sendable_bytes(10, -5, 16384) == 0
-
-
-@given(
-    st.lists(
-        st.tuples(st.binary(max_size=50), st.integers(min_value=0, max_value=10)), max_size=30
-    ),
-    st.integers(min_value=1, max_value=120),
-)
-def test_receive_buffer_returns_data_in_order_and_acknowledges_everything(
-    frames: list[tuple[bytes, int]], limit: int
-) -> None:
-    buffer = ReceiveBuffer()
-    total_flow = 0
-    for data, padding in frames:
-        buffer.push(data, len(data) + padding)
-        total_flow += len(data) + padding
-    out = b""
-    acknowledged = 0
-    while buffer:
-        chunk, ack = buffer.take(limit)
-        assert chunk
-        out += chunk
-        acknowledged += ack
-    acknowledged += buffer.discard()
-    assert out == b"".join(data for data, _ in frames)
-    assert acknowledged == total_flow
-    assert buffer.buffered == 0
-
-
-def test_receive_buffer_joins_chunks_up_to_the_limit() -> None:
-    buffer = ReceiveBuffer()
-    for part in (b"aa", b"bb", b"cc"):
-        buffer.push(part, 2)
-    assert buffer.take(4) == (b"aabb", 4)
-    assert buffer.take(4) == (b"cc", 2)
 
 
 def test_settings_validate_window_sizes() -> None:
@@ -164,127 +119,3 @@ def test_settings_validate_window_sizes() -> None:
         HTTP2Settings(connection_window=2**31)
     with pytest.raises(ValueError, match="keepalive_interval"):
         HTTP2Settings(keepalive_interval=0)
-
-
-# -- received header blocks -------------------------------------------------------
-
-_NAME_BYTES = (
-    st.binary(min_size=1, max_size=12)
-    .map(
-        lambda raw: bytes(
-            b for b in raw if 0x21 <= b <= 0x7E and b != 0x3A and not 0x41 <= b <= 0x5A
-        )
-    )
-    .filter(bool)
-)
-_VALUE_BYTES = st.binary(max_size=20).map(
-    lambda raw: bytes(b for b in raw if b not in b"\x00\r\n").strip(b" \t")
-)
-_CONNECTION_NAMES = {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding"}
-
-
-@given(
-    status=st.integers(100, 999),
-    fields=st.lists(
-        st.tuples(_NAME_BYTES, _VALUE_BYTES).filter(
-            lambda field: field[0] not in _CONNECTION_NAMES | {b"upgrade", b"te"}
-        ),
-        max_size=8,
-    ),
-)
-def test_well_formed_response_blocks_are_accepted_unchanged(
-    status: int, fields: list[tuple[bytes, bytes]]
-) -> None:
-    block = [(b":status", str(status).encode()), *fields]
-    assert check_response_fields(block) == (status, fields)
-    assert check_trailer_fields(fields) == fields
-
-
-@given(
-    fields=st.lists(st.tuples(_NAME_BYTES, _VALUE_BYTES), min_size=1, max_size=6),
-    where=st.integers(0, 100),
-    bad=st.sampled_from([b"\x00", b"\r", b"\n"]),
-)
-def test_nul_cr_or_lf_anywhere_in_a_value_is_refused(
-    fields: list[tuple[bytes, bytes]], where: int, bad: bytes
-) -> None:
-    index = where % len(fields)
-    value = fields[index][1]
-    cut = where % (len(value) + 1)
-    fields[index] = (b"x-field", value[:cut] + bad + value[cut:])
-    with pytest.raises(MalformedFields):
-        check_response_fields([(b":status", b"200"), *fields])
-    with pytest.raises(MalformedFields):
-        check_trailer_fields(fields)
-
-
-@pytest.mark.parametrize(
-    "block",
-    [
-        [],
-        [(b"x", b"1")],
-        [(b":status", b"099")],
-        [(b":status", b"20")],
-        [(b":status", b"2000")],
-        [(b":status", b"200"), (b":status", b"200")],
-        [(b":status", b"200"), (b":authority", b"example.com")],
-        [(b":status", b"200"), (b"Content-Type", b"text/plain")],
-        [(b":status", b"200"), (b"upgrade", b"h2c")],
-        [(b":status", b"200"), (b"te", b"deflate")],
-        [(b":status", b"200"), (b"x\x7f", b"1")],
-        [(b":status", b"200"), (b"x y", b"1")],
-        [(b":status", b"200"), (b"x", b"\tvalue")],
-    ],
-)
-def test_malformed_response_blocks_are_refused(block: list[tuple[bytes, bytes]]) -> None:
-    with pytest.raises(MalformedFields):
-        check_response_fields(block)
-
-
-def test_trailers_may_carry_te_trailers_but_no_pseudo_header() -> None:
-    assert check_trailer_fields([(b"te", b"Trailers"), (b"x-sum", b"1")])
-    with pytest.raises(MalformedFields):
-        check_trailer_fields([(b":status", b"200")])
-
-
-# -- whether a retryable stream's request may be sent again --------------------
-
-
-def _refusal(lost: bool = False, **overrides: object) -> str:
-    from trio_http import ReadError
-    from trio_http._transports._http2_state import RetryableStreamError, why_not_resent
-
-    exc = RetryableStreamError("x", lost=ReadError("gone") if lost else None)
-    options: dict[str, object] = {
-        "method": "GET",
-        "idempotent": True,
-        "rewindable": True,
-        "moves": 0,
-        "lost_moves": 0,
-    }
-    options.update(overrides)
-    return why_not_resent(exc, **options)  # type: ignore[arg-type]
-
-
-def test_a_stream_not_processed_is_sent_again_whatever_the_method() -> None:
-    assert _refusal(method="POST", idempotent=False) == ""
-
-
-def test_a_stream_lost_unanswered_is_sent_again_only_when_idempotent() -> None:
-    assert _refusal(lost=True) == ""
-    assert _refusal(lost=True, method="POST", idempotent=False) == (
-        "a POST request is not sent twice"
-    )
-
-
-def test_sending_again_is_bounded() -> None:
-    from trio_http._transports._http2_state import MAX_HTTP2_RETRIES, MAX_LOST_RETRIES
-
-    assert "attempts" in _refusal(moves=MAX_HTTP2_RETRIES)
-    assert _refusal(moves=MAX_HTTP2_RETRIES - 1) == ""
-    assert "connections ended" in _refusal(lost=True, lost_moves=MAX_LOST_RETRIES)
-    assert _refusal(lost=True, lost_moves=MAX_LOST_RETRIES - 1) == ""
-
-
-def test_a_body_that_cannot_be_replayed_is_never_sent_again() -> None:
-    assert _refusal(rewindable=False) == "its body cannot be sent again"

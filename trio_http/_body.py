@@ -2,7 +2,7 @@
 
 How this works: a pipeline is a short chain of sans-I/O stages. The first,
 :class:`ByteStage`, takes each raw chunk as the transport delivered it,
-undoes the Content-Encoding (bounded, see :mod:`trio_http._decompressors`)
+undoes the Content-Encoding (bounded, see :mod:`trio_http._decompress_stage`)
 and cuts the result into exact ``chunk_size`` pieces when asked;
 :class:`TextStage` decodes those to ``str``; :class:`LineStage` and
 :class:`RequestsLineStage` split text into lines. Every stage has the same
@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import AnyStr, Generic, Protocol, TypeVar, final
 
-from ._decompressors import ContentDecoder
+from ._decompress_stage import ContentDecoder
 from ._text import LineDecoder, TextDecoder
 
 __all__ = [

@@ -6,7 +6,7 @@ prefixes, ``Secure``, ``Expires`` and ``Max-Age``, refusal of cookies for a
 domain the response's host does not belong to). It talks to
 ``urllib.request``-shaped objects, so two tiny adapters (``_cookie_adapters``)
 present a :class:`Request` and a :class:`Response` in that shape; nothing else
-is reimplemented.
+is reimplemented. How the jar itself is made and read is ``_cookie_jar``'s.
 
 On top, limits against a hostile server that the standard jar lacks (sizes,
 counts, the ``Cookie`` header's length), decided in ``_cookie_limits``: this
@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, final, overload
 
 from ._cookie_adapters import RequestAdapter, ResponseAdapter
+from ._cookie_jar import all_cookies, make_cookie, new_policy, stored_cookie
 from ._cookie_limits import (
     UNSTAMPED,
     Key,
@@ -48,68 +49,6 @@ __all__ = ["Cookies"]
 
 
 _HEADER_CACHE_SIZE = 256  # distinct (scheme, host, port, path) keys kept
-
-
-def _stored(jar: http.cookiejar.CookieJar, key: Key) -> http.cookiejar.Cookie | None:
-    """The cookie ``jar`` holds under ``key``, if any."""
-    tree = getattr(jar, "_cookies", None)
-    if isinstance(tree, dict):
-        domain, path, name = key
-        cookie: http.cookiejar.Cookie | None = tree.get(domain, {}).get(path, {}).get(name)
-        return cookie
-    for cookie in jar:
-        if cookie_key(cookie) == key:
-            return cookie
-    return None
-
-
-def _all_cookies(jar: http.cookiejar.CookieJar) -> Iterator[http.cookiejar.Cookie]:
-    """Every cookie in ``jar``, faster than ``iter(jar)``'s recursive walk."""
-    tree = getattr(jar, "_cookies", None)
-    if not isinstance(tree, dict):
-        yield from jar
-        return
-    for paths in tree.values():
-        for names in paths.values():
-            yield from names.values()
-
-
-def _new_policy() -> http.cookiejar.DefaultCookiePolicy:
-    # RFC 6265 §5.3: a cookie set without a Domain attribute is host-only. The
-    # standard policy sends it to subdomains too unless told not to.
-    return http.cookiejar.DefaultCookiePolicy(
-        strict_ns_domain=http.cookiejar.DefaultCookiePolicy.DomainStrictNonDomain
-    )
-
-
-def _make_cookie(
-    name: str,
-    value: str,
-    domain: str,
-    path: str,
-    secure: bool,
-    expires: int | None,
-) -> http.cookiejar.Cookie:
-    return http.cookiejar.Cookie(
-        version=0,
-        name=name,
-        value=value,
-        port=None,
-        port_specified=False,
-        domain=domain,
-        # Set by hand, so no host-only restriction: "" matches every host and
-        # "example.com" its subdomains too (requests' meaning).
-        domain_specified=True,
-        domain_initial_dot=domain.startswith("."),
-        path=path,
-        path_specified=bool(path),
-        secure=secure,
-        expires=expires,
-        discard=expires is None,
-        comment=None,
-        comment_url=None,
-        rest={},
-    )
 
 
 @final
@@ -166,7 +105,7 @@ class Cookies(MutableMapping[str, str]):
         if isinstance(cookies, http.cookiejar.CookieJar):
             self.jar: http.cookiejar.CookieJar = cookies
         else:
-            self.jar = http.cookiejar.CookieJar(_new_policy())
+            self.jar = http.cookiejar.CookieJar(new_policy())
             if cookies is not None:
                 self.update(cookies)
 
@@ -219,12 +158,12 @@ class Cookies(MutableMapping[str, str]):
         """
         jar = self.jar
         key = cookie_key(cookie)
-        previous = _stored(jar, key)
+        previous = stored_cookie(jar, key)
         if request is None:
             jar.set_cookie(cookie)
         else:
             jar.set_cookie_if_ok(cookie, request)  # type: ignore[arg-type]
-            if _stored(jar, key) is not cookie:
+            if stored_cookie(jar, key) is not cookie:
                 return False
         if stamp is None:
             stamp = new_stamp(None if previous is None else self._stamps.get(key, UNSTAMPED))
@@ -237,7 +176,7 @@ class Cookies(MutableMapping[str, str]):
         One pass over the jar, made only after a response stored cookies;
         stamps of cookies gone from the jar are pruned on the way.
         """
-        cookies = list(_all_cookies(self.jar))
+        cookies = list(all_cookies(self.jar))
         stamps = self._stamps
         if len(stamps) > len(cookies):
             present = {cookie_key(cookie) for cookie in cookies}
@@ -271,8 +210,7 @@ class Cookies(MutableMapping[str, str]):
         # The fingerprint sees every cookie added, replaced, re-valued or
         # removed, whether through this object or the jar directly.
         fingerprint = tuple(
-            (id(cookie), cookie.value, cookie.expires, cookie.secure)
-            for cookie in _all_cookies(jar)
+            (id(cookie), cookie.value, cookie.expires, cookie.secure) for cookie in all_cookies(jar)
         )
         if not fingerprint:
             return  # empty jar: skip the policy machinery
@@ -332,7 +270,7 @@ class Cookies(MutableMapping[str, str]):
         # cookies= arguments all come here), checked once; cookies copied
         # whole from another jar are not re-measured.
         check_cookie_size(name, value)
-        self._store(_make_cookie(name, value, domain, path, secure, expires))
+        self._store(make_cookie(name, value, domain, path, secure, expires))
 
     def _matching(
         self, name: str | None, domain: str | None, path: str | None

@@ -3,7 +3,7 @@
 How this works: :func:`make_decoder` turns a ``Content-Encoding`` header into
 one decoder (or ``None`` for identity, the common case, so the body then
 passes through untouched). A list of codings becomes a chain of the bounded
-decoders of :mod:`trio_http._decompressors`, undone right to left and
+decoders of :mod:`trio_http._decompress_stage`, undone right to left and
 sharing one ratio meter, so the limit holds for the whole chain.
 
 A chain of more than :data:`MAX_CONTENT_ENCODINGS` codings raises
@@ -15,7 +15,9 @@ over every byte, and real servers send one coding, rarely two.
 from __future__ import annotations
 
 from ._config import MAX_CONTENT_ENCODINGS, MAX_DECOMPRESSION_RATIO, MIN_DECOMPRESSION_ALLOWANCE
-from ._decompressors import BrotliDecoder, ContentDecoder, Meter, ZlibDecoder, ZstdDecoder
+from ._decompress_optional import BrotliDecoder, ZstdDecoder
+from ._decompress_stage import ContentDecoder, Meter
+from ._decompress_zlib import ZlibDecoder
 from ._exceptions import TooManyContentEncodings
 
 __all__ = ["make_decoder"]

@@ -30,7 +30,7 @@ from ._streams import AsyncByteStream, ByteStream
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from ._decompressors import ContentDecoder
+    from ._decompress_stage import ContentDecoder
     from ._request import Request
     from ._types import HeaderTypes
 

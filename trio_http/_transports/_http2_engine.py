@@ -41,49 +41,28 @@ changes, each keeping h2 the authority on protocol state:
   frame whether or not anything logs it; a DATA frame's repr hex-encodes
   its payload.
 
-This class is the one place that touches h2's private members, and each
-use is probed at import. The fast DATA step reads three (the connection's
-inbound window manager, and the stream's window manager and
-``_track_content_length``): :data:`LEAN_DATA` says whether the installed h2
-has them; without them DATA frames still skip hyperframe but go through h2's
-DATA handler. The GOAWAY step and the closed-stream record use h2's GOAWAY
-handler, its send buffer and its closed-stream table: :data:`LEAN_GOAWAY`;
-without them h2's own handling applies. ``tests/test_http2_engine.py`` fails
-when either is False, so the loss cannot go unnoticed, and ``pyproject.toml``
-bounds h2 to the versions tested.
+This class and :mod:`._http2_h2compat`, which probes at import whether the
+installed h2 has each private member used here, are the only places that
+touch h2's private members; without one, h2's own handling applies.
 """
 
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING, Any, NoReturn, final
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import h2.config
 import h2.connection
 import h2.exceptions
-import h2.stream
 import hyperframe.frame
+
+from ._http2_frames import DataChunk, LightDataFrame, QuietDataFrame, join_data
+from ._http2_h2compat import H2_CONFIG, LEAN_DATA, LEAN_GOAWAY, RECEIVING_STATES
 
 if TYPE_CHECKING:
     from h2._typing import Buffer
 
+# The configuration, the probes and the DATA event are re-exported beside the engine.
 __all__ = ["CLOSED_STREAMS_KEPT", "H2_CONFIG", "LEAN_DATA", "LEAN_GOAWAY", "DataChunk", "H2Engine"]
-
-H2_CONFIG = h2.config.H2Configuration(
-    client_side=True,
-    header_encoding=None,
-    # Outbound headers were validated by Headers and lowercased by the
-    # connection.
-    validate_outbound_headers=False,
-    normalize_outbound_headers=False,
-    split_outbound_cookies=False,
-    # Received header blocks are checked by check_response_fields and
-    # check_trailer_fields in one pass each (h2 chains eight generators per
-    # field), and a malformed one fails its stream only, as RFC 9113 §8.1.1
-    # asks. Joining split Cookie fields concerns requests, not responses.
-    validate_inbound_headers=False,
-    normalize_inbound_headers=False,
-)
 
 # RFC 9113 §4.1: length (24 bits, read as 8 + 16), type, flags, stream id
 # (with the reserved bit, masked off).
@@ -94,100 +73,9 @@ _STREAM_ID_MASK = 0x7FFF_FFFF
 _DATA, _HEADERS, _PUSH_PROMISE, _CONTINUATION = 0x0, 0x1, 0x5, 0x9
 _HEADER_BLOCK_TYPES = frozenset({_HEADERS, _PUSH_PROMISE, _CONTINUATION})
 _END_STREAM, _END_HEADERS, _PADDED = 0x1, 0x4, 0x8
-# States in which a stream takes DATA with no state change (RFC 9113 §5.1).
-_RECEIVING = frozenset({h2.stream.StreamState.OPEN, h2.stream.StreamState.HALF_CLOSED_LOCAL})
 _CLIENT_OPEN = h2.connection.ConnectionState.CLIENT_OPEN
 # How many closed streams h2 remembers, per connection (see H2Engine).
 CLOSED_STREAMS_KEPT = 1024
-
-
-def _has_lean_members() -> bool:
-    try:
-        probe = h2.connection.H2Connection(config=H2_CONFIG)
-        probe.initiate_connection()
-        probe.send_headers(1, [(b":method", b"GET"), (b":path", b"/")], end_stream=True)
-        stream = probe.streams.get(1)
-    except Exception:  # an h2 unlike the one known here: take the safe path
-        return False
-    return (
-        hasattr(probe, "_inbound_flow_control_window_manager")
-        and hasattr(stream, "_inbound_window_manager")
-        and callable(getattr(stream, "_track_content_length", None))
-        and getattr(getattr(stream, "state_machine", None), "state", None) in _RECEIVING
-    )
-
-
-#: Whether the installed h2 has the members the fast DATA step uses.
-LEAN_DATA = _has_lean_members()
-
-
-def _has_goaway_members() -> bool:
-    probe = h2.connection.H2Connection(config=H2_CONFIG)
-    table = getattr(probe, "_frame_dispatch_table", None)
-    return (
-        isinstance(table, dict)
-        and hyperframe.frame.GoAwayFrame in table
-        and callable(getattr(probe, "_receive_goaway_frame", None))
-        and isinstance(getattr(probe, "_data_to_send", None), bytearray)
-        and isinstance(getattr(probe, "_closed_streams", None), dict)
-        and callable(getattr(probe, "_stream_is_closed_by_reset", None))
-    )
-
-
-#: Whether the installed h2 has the members the GOAWAY step and the bounded
-#: closed-stream record use; without them h2's own handling applies.
-LEAN_GOAWAY = _has_goaway_members()
-
-
-@final
-class DataChunk:
-    """DATA received on one stream, from one or more consecutive frames.
-
-    Our event type, handled like h2's ``DataReceived``: ``data`` is the
-    payload, ``flow_controlled_length`` what it counts against the windows.
-    """
-
-    __slots__ = ("data", "flow_controlled_length", "stream_id")
-
-    def __init__(self, stream_id: int, data: bytes, flow_controlled_length: int) -> None:
-        self.stream_id = stream_id
-        self.data = data
-        self.flow_controlled_length = flow_controlled_length
-
-    def __repr__(self) -> str:
-        return f"<DataChunk stream_id:{self.stream_id}, length:{len(self.data)}>"
-
-
-@final
-class _DataFrame:
-    """A received DATA frame for h2's own DATA handler, without hyperframe.
-
-    It carries what ``H2Connection._receive_data_frame`` reads: the stream
-    id, the payload, the flags and the flow-controlled length.
-    """
-
-    __slots__ = ("data", "flags", "flow_controlled_length", "stream_id")
-
-    def __init__(self, stream_id: int, payload: bytes, end_stream: bool) -> None:
-        self.stream_id = stream_id
-        self.data = payload
-        self.flags = ("END_STREAM",) if end_stream else ()
-        self.flow_controlled_length = len(payload)
-
-    def __repr__(self) -> str:
-        return _data_frame_repr(self)
-
-
-class _QuietDataFrame(hyperframe.frame.DataFrame):
-    """A DATA frame (padded ones come this way) whose repr is cheap."""
-
-    def __repr__(self) -> str:
-        return _data_frame_repr(self)
-
-
-def _data_frame_repr(frame: _DataFrame | _QuietDataFrame) -> str:
-    # Length only: h2 formats this for every frame, logged or not.
-    return f"DataFrame(stream_id={frame.stream_id}, length={len(frame.data)})"
 
 
 class H2Engine(h2.connection.H2Connection):
@@ -210,7 +98,7 @@ class H2Engine(h2.connection.H2Connection):
         # h2 dispatches on the frame's class; ours are DATA frames too.
         table: dict[Any, Any] | None = getattr(self, "_frame_dispatch_table", None)
         if table is not None:
-            table[_QuietDataFrame] = table[_DataFrame] = self._receive_data_frame
+            table[QuietDataFrame] = table[LightDataFrame] = self._receive_data_frame
         # The start of a frame whose end has not arrived yet.
         self._partial = b""
         self._in_header_block = False
@@ -219,7 +107,7 @@ class H2Engine(h2.connection.H2Connection):
 
     def _receive_frame(self, frame: Any) -> Any:
         if type(frame) is hyperframe.frame.DataFrame:
-            frame.__class__ = _QuietDataFrame
+            frame.__class__ = QuietDataFrame
         return super()._receive_frame(frame)
 
     @property
@@ -313,7 +201,7 @@ class H2Engine(h2.connection.H2Connection):
         def flush_joined() -> None:
             nonlocal joined, joined_length
             if joined:
-                events.append(_chunk(joining_id, joined, joined_length))
+                events.append(join_data(joining_id, joined, joined_length))
                 joined, joined_length = [], 0
 
         while size - position >= _FRAME_HEAD_SIZE:
@@ -354,7 +242,7 @@ class H2Engine(h2.connection.H2Connection):
                     events += super().receive_data(view[position:end])
                 else:
                     payload = bytes(view[position + _FRAME_HEAD_SIZE : end])
-                    frame = _DataFrame(stream_id, payload, bool(flags & _END_STREAM))
+                    frame = LightDataFrame(stream_id, payload, bool(flags & _END_STREAM))
                     try:
                         events += self._receive_frame(frame)
                     except h2.exceptions.ProtocolError as exc:
@@ -381,7 +269,7 @@ class H2Engine(h2.connection.H2Connection):
         if not LEAN_DATA or self.state_machine.state is not _CLIENT_OPEN:
             return False
         stream: Any = self.streams.get(stream_id)
-        if stream is None or stream.state_machine.state not in _RECEIVING:
+        if stream is None or stream.state_machine.state not in RECEIVING_STATES:
             return False
         # RFC 9113 §6.9: DATA counts against both windows (FlowControlError
         # when the peer overruns one), and Content-Length is checked as it
@@ -393,9 +281,3 @@ class H2Engine(h2.connection.H2Connection):
         except h2.exceptions.ProtocolError as exc:
             self._refuse(exc)
         return True
-
-
-def _chunk(stream_id: int, payloads: list[memoryview], length: int) -> DataChunk:
-    """One event for DATA joined from consecutive frames: one copy of the bytes."""
-    data = bytes(payloads[0]) if len(payloads) == 1 else b"".join(payloads)
-    return DataChunk(stream_id, data, length)

@@ -1,13 +1,14 @@
 """What an HTTP/2 connection's events mean for its streams: pure routing, no I/O.
 
 How this works. :class:`StreamRouter` owns the state of one connection that
-needs no ``await``: the table of open streams (:class:`StreamState`, one per
-request), the stream slots, the GOAWAY bookkeeping and the first error. The
-reader in ``_http2.py`` feeds it the events :class:`~._http2_engine.H2Engine`
-makes of each read (:meth:`StreamRouter.dispatch`); every handler updates a
-stream and wakes its request through the stream's ``waker``, a callback the
-async shell sets while a request waits. Nothing here imports Trio, so the
-rules below are tested without sockets (``tests/test_http2_events.py``):
+needs no ``await``: the table of open streams (a
+:class:`~._http2_received.StreamState` per request), the stream slots, the
+GOAWAY bookkeeping and the first error. The reader in ``_http2.py`` feeds it
+the events :class:`~._http2_engine.H2Engine` makes of each read
+(:meth:`StreamRouter.dispatch`); every handler updates a stream and wakes its
+request through the stream's ``waker``, a callback the async shell sets while
+a request waits. Nothing here imports Trio, so the rules below are tested
+without sockets (``tests/test_http2_events.py``):
 
 - a response, DATA, trailers or a reset go to their stream only; a header
   block breaking RFC 9113's field rules resets that stream (§8.1.1);
@@ -22,34 +23,24 @@ rules below are tested without sockets (``tests/test_http2_events.py``):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import h2.errors
 import h2.events
 import h2.exceptions
 import h2.settings
-import hpack
 
-from .._exceptions import (
-    RemoteProtocolError,
-    RequestException,
-    ResponseTooLarge,
-    StreamReset,
-)
-from ._http2_engine import DataChunk, H2Engine
-from ._http2_state import (
-    MalformedFields,
-    ReceiveBuffer,
-    RetryableStreamError,
-    StreamSlots,
-    check_response_fields,
-    check_trailer_fields,
-    split_for_goaway,
-)
+from .._exceptions import RemoteProtocolError, StreamReset
+from ._http2_engine import H2Engine
+from ._http2_errors import code_name, copy_error, not_processed, protocol_error
+from ._http2_fields import MalformedFields, check_response_fields, check_trailer_fields
+from ._http2_frames import DataChunk
+from ._http2_received import StreamState
+from ._http2_resend import RetryableStreamError, split_for_goaway
+from ._http2_state import StreamSlots
 
-if TYPE_CHECKING:
-    from .._request import Request
-
+# StreamState and protocol_error are re-exported: the connection imports them
+# from here, beside the router.
 __all__ = ["WAKE_BATCH", "StreamRouter", "StreamState", "code_name", "protocol_error"]
 
 # Buffered bytes on one stream that wake its reader even while more arrive.
@@ -58,49 +49,6 @@ _CANCEL = h2.errors.ErrorCodes.CANCEL
 _REFUSED = h2.errors.ErrorCodes.REFUSED_STREAM
 _PROTOCOL_ERROR = h2.errors.ErrorCodes.PROTOCOL_ERROR
 _NO_ERROR = h2.errors.ErrorCodes.NO_ERROR
-
-
-class StreamState:
-    """What one request's stream has received; the router fills it."""
-
-    __slots__ = (
-        "body",
-        "ended",
-        "error",
-        "headers",
-        "informational",
-        "local_closed",
-        "malformed",
-        "request",
-        "status",
-        "stream_id",
-        "trailers",
-        "wake_deferred",
-        "waker",
-    )
-
-    def __init__(self, stream_id: int, request: Request) -> None:
-        self.stream_id = stream_id
-        self.request = request
-        self.status = 0
-        self.headers: list[tuple[bytes, bytes]] | None = None
-        self.trailers: list[tuple[bytes, bytes]] | None = None
-        self.informational: list[tuple[int, list[tuple[bytes, bytes]]]] | None = None
-        self.body = ReceiveBuffer()
-        self.ended = False
-        self.local_closed = False
-        self.malformed = False  # a header block broke RFC 9113; the stream was reset
-        self.error: Exception | None = None
-        # Set by the async shell while the request waits; called once.
-        self.waker: Callable[[], None] | None = None
-        self.wake_deferred = False
-
-    def wake(self) -> None:
-        """Wake the request waiting on this stream, if one is."""
-        waker = self.waker
-        if waker is not None:
-            self.waker = None
-            waker()
 
 
 class StreamRouter:
@@ -347,42 +295,3 @@ class StreamRouter:
                 f"{error} before answering stream {stream.stream_id}", lost=copy_error(error)
             )
         return copy_error(error)
-
-
-# -- errors ------------------------------------------------------------------
-
-
-def not_processed(stream: StreamState, message: str) -> RemoteProtocolError:
-    """The error for a stream the server says it did not process.
-
-    RFC 9113 §8.7: such a request may be sent again elsewhere. A server that
-    says so after it began to answer contradicts itself; the caller, who
-    has the response already, gets a plain protocol error.
-    """
-    if stream.headers is None:
-        return RetryableStreamError(message)
-    return RemoteProtocolError(f"{message}, after it began to answer it")
-
-
-def code_name(code: int) -> str:
-    """An HTTP/2 error code's name (RFC 9113 §7), or its number."""
-    try:
-        return h2.errors.ErrorCodes(code).name
-    except ValueError:
-        return f"error code {code:#x}"
-
-
-def protocol_error(exc: h2.exceptions.ProtocolError) -> RemoteProtocolError:
-    """Our exception for a protocol violation h2 found in what the server sent."""
-    cause = exc.__cause__ or exc.__context__
-    message = str(exc)
-    if isinstance(cause, hpack.OversizedHeaderListError) or "continuation" in message.lower():
-        return ResponseTooLarge(f"the server sent too large a header block: {message}")
-    return RemoteProtocolError(f"the server broke HTTP/2: {message}")
-
-
-def copy_error(error: Exception) -> RequestException:
-    """A fresh exception per stream: each request owns its traceback."""
-    if isinstance(error, RequestException):
-        return type(error)(*error.args)
-    return RemoteProtocolError(str(error))

@@ -1,0 +1,59 @@
+"""The errors an HTTP/2 connection hands its streams, made from what the server did.
+
+A stream the server did not process gets a retryable error
+(:func:`not_processed`); a protocol violation h2 found becomes ours
+(:func:`protocol_error`); one connection failure becomes a fresh exception
+per stream (:func:`copy_error`), since each request owns its traceback.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import h2.errors
+import h2.exceptions
+import hpack
+
+from .._exceptions import RemoteProtocolError, RequestException, ResponseTooLarge
+from ._http2_resend import RetryableStreamError
+
+if TYPE_CHECKING:
+    from ._http2_received import StreamState
+
+__all__ = ["code_name", "copy_error", "not_processed", "protocol_error"]
+
+
+def not_processed(stream: StreamState, message: str) -> RemoteProtocolError:
+    """The error for a stream the server says it did not process.
+
+    RFC 9113 §8.7: such a request may be sent again elsewhere. A server that
+    says so after it began to answer contradicts itself; the caller, who
+    has the response already, gets a plain protocol error.
+    """
+    if stream.headers is None:
+        return RetryableStreamError(message)
+    return RemoteProtocolError(f"{message}, after it began to answer it")
+
+
+def code_name(code: int) -> str:
+    """An HTTP/2 error code's name (RFC 9113 §7), or its number."""
+    try:
+        return h2.errors.ErrorCodes(code).name
+    except ValueError:
+        return f"error code {code:#x}"
+
+
+def protocol_error(exc: h2.exceptions.ProtocolError) -> RemoteProtocolError:
+    """Our exception for a protocol violation h2 found in what the server sent."""
+    cause = exc.__cause__ or exc.__context__
+    message = str(exc)
+    if isinstance(cause, hpack.OversizedHeaderListError) or "continuation" in message.lower():
+        return ResponseTooLarge(f"the server sent too large a header block: {message}")
+    return RemoteProtocolError(f"the server broke HTTP/2: {message}")
+
+
+def copy_error(error: Exception) -> RequestException:
+    """A fresh exception per stream: each request owns its traceback."""
+    if isinstance(error, RequestException):
+        return type(error)(*error.args)
+    return RemoteProtocolError(str(error))
