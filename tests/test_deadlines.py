@@ -1,97 +1,112 @@
-"""DeadlineWatch: one task expiring many waits at their deadlines (virtual time)."""
+"""Deadlines: one request's phase deadlines and the error when one passes."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
+import pytest
 import trio
-import trio.testing
 
-from trio_http._transports._deadlines import DeadlineWatch
-
-Log = list[tuple[str, str, float]]
-
-
-class Wait:
-    """Stands for a connection: records when it was expired or closed."""
-
-    def __init__(self, deadline: float, log: Log, name: str) -> None:
-        self.deadline = deadline
-        self.log = log
-        self.name = name
-
-    def expire(self) -> None:
-        self.log.append(("expired", self.name, trio.current_time()))
-
-    def close_nowait(self) -> None:
-        self.log.append(("closed", self.name, trio.current_time()))
+import trio_http
+from trio_http import Timeouts
+from trio_http._deadlines import Deadlines
+from trio_http._transports._base import request_deadlines
 
 
-@asynccontextmanager
-async def running_watch() -> AsyncIterator[tuple[DeadlineWatch, Log]]:
-    """A watch running in a nursery, and the log its waits write to; stopped on exit."""
-    log: Log = []
-    watch = DeadlineWatch()
-    async with trio.open_nursery() as nursery:
-        await nursery.start(watch.run)
-        yield watch, log
-        nursery.cancel_scope.cancel()
+def test_without_a_total_every_phase_ends_at_its_own_timeout() -> None:
+    deadlines = Deadlines.start(Timeouts(connect=1, read=2, write=3, pool=4), now=100.0)
+    assert not deadlines.has_total
+    assert deadlines.total == math.inf
+    assert deadlines.phase("connect", 100.0) == 101.0
+    assert deadlines.phase("read", 110.0) == 112.0
+    assert deadlines.phase("write", 100.0) == 103.0
+    assert deadlines.phase("pool", 100.0) == 104.0
 
 
-async def test_waits_expire_at_their_deadlines_in_order(
-    autojump_clock: trio.testing.MockClock,
+def test_the_total_deadline_counts_from_the_start_and_caps_every_phase() -> None:
+    deadlines = Deadlines.start(Timeouts(5, total=8), now=100.0)
+    assert deadlines.has_total
+    assert deadlines.total == 108.0
+    assert deadlines.phase("read", 101.0) == 106.0
+    assert deadlines.phase("read", 104.0) == 108.0  # capped by the total
+
+
+def test_a_phase_without_a_timeout_ends_with_the_total_or_never() -> None:
+    assert Deadlines.start(Timeouts(None), now=0.0).phase("read", 5.0) == math.inf
+    assert Deadlines.start(Timeouts(None, total=3), now=0.0).phase("read", 1.0) == 3.0
+
+
+@pytest.mark.parametrize(
+    ("phase", "error"),
+    [
+        ("connect", trio_http.ConnectTimeout),
+        ("read", trio_http.ReadTimeout),
+        ("write", trio_http.WriteTimeout),
+        ("pool", trio_http.PoolTimeout),
+    ],
+)
+def test_the_phase_timeout_names_the_phase_and_its_seconds(
+    phase: str, error: type[Exception]
 ) -> None:
-    async with running_watch() as (watch, log):
-        assert watch.running
-        start = trio.current_time()
-        for name, delay in (("late", 3.0), ("early", 1.0), ("middle", 2.0)):
-            watch.watch(Wait(start + delay, log, name))
-        assert len(watch) == 3
-        await trio.sleep(5)
-    assert [(kind, name) for kind, name, _ in log] == [
-        ("expired", "early"),
-        ("expired", "middle"),
-        ("expired", "late"),
-    ]
-    assert [when - start for _, _, when in log] == [1.0, 2.0, 3.0]
-    assert not watch.running
+    deadlines = Deadlines.start(Timeouts(2, total=10), now=0.0)
+    request = trio_http.Request("GET", "http://example.com/")
+    raised = deadlines.expired(phase, 2.0, "doing it", request)  # type: ignore[arg-type]
+    assert type(raised) is error
+    assert str(raised) == "timed out after 2.0 s while doing it"
+    assert raised.request is request
 
 
-async def test_an_unwatched_wait_never_expires(autojump_clock: trio.testing.MockClock) -> None:
-    async with running_watch() as (watch, log):
-        done = Wait(trio.current_time() + 1, log, "done")
-        kept = Wait(trio.current_time() + 2, log, "kept")
-        watch.watch(done)
-        watch.watch(kept)
-        await trio.sleep(0.5)
-        watch.unwatch(done)
-        await trio.sleep(5)
-    assert [(kind, name) for kind, name, _ in log] == [("expired", "kept")]
+def test_the_total_timeout_wins_when_the_overall_deadline_bound() -> None:
+    deadlines = Deadlines.start(Timeouts(5, total=3), now=0.0)
+    raised = deadlines.expired("read", deadlines.phase("read", 1.0), "reading")
+    assert type(raised) is trio_http.TotalTimeout
+    assert "overall request deadline of 3.0 s" in str(raised)
 
 
-async def test_a_deadline_moved_earlier_wakes_the_watch_earlier(
-    autojump_clock: trio.testing.MockClock,
-) -> None:
-    async with running_watch() as (watch, log):
-        start = trio.current_time()
-        wait = Wait(start + 10, log, "moved")
-        watch.watch(wait)
-        await trio.sleep(1)
-        wait.deadline = start + 2  # a shorter read timeout after the write phase
-        watch.moved(wait)
-        await trio.sleep(20)
-    assert log == [("expired", "moved", start + 2)]
+def test_too_late_is_judged_against_the_overall_deadline() -> None:
+    deadlines = Deadlines.start(Timeouts(5, total=10), now=0.0)
+    assert not deadlines.too_late(4.0, 5.0)
+    assert deadlines.too_late(5.0, 5.0)
+    assert not Deadlines.start(Timeouts(5), now=0.0).too_late(1e9, 0.0)
 
 
-async def test_shutdown_closes_every_wait_still_watched(
-    autojump_clock: trio.testing.MockClock,
-) -> None:
-    async with running_watch() as (watch, log):
-        watch.watch(Wait(math.inf, log, "forever"))
-        await trio.sleep(1)
-    # A wait that the watch can no longer expire must not hang.
-    assert [(kind, name) for kind, name, _ in log] == [("closed", "forever")]
-    assert len(watch) == 0
-    assert not watch.running
+def test_deadlines_are_a_frozen_value() -> None:
+    deadlines = Deadlines.start(Timeouts(1), now=0.0)
+    with pytest.raises(AttributeError):
+        deadlines.total = 5.0  # type: ignore[misc]
+
+
+async def test_a_transport_used_alone_starts_the_deadlines_once() -> None:
+    request = trio_http.Request("GET", "http://example.com/", extensions={"timeout": 7})
+    assert request.deadlines is None
+    first = request_deadlines(request)
+    assert first.timeouts == Timeouts(7)
+    await trio.sleep(0.01)
+    assert request_deadlines(request) is first  # asked again: the same value
+
+
+async def test_without_a_timeout_extension_the_defaults_apply() -> None:
+    request = trio_http.Request("GET", "http://example.com/")
+    assert request_deadlines(request).timeouts == trio_http.Timeouts(
+        connect=10.0, read=60.0, write=60.0, pool=60.0
+    )
+
+
+async def test_the_client_builds_the_deadlines_once_per_send_and_redirects_share_them() -> None:
+    seen: list[Deadlines | None] = []
+
+    def handler(request: trio_http.Request) -> trio_http.Response:
+        seen.append(request.deadlines)
+        if request.url.path == "/start":
+            return trio_http.Response(302, headers={"Location": "/end"})
+        return trio_http.Response(200)
+
+    transport = trio_http.MockTransport(handler)
+    async with trio_http.AsyncClient(transport=transport, timeout=Timeouts(4, total=9)) as client:
+        await client.get("http://example.com/start")
+        await client.get("http://example.com/start", timeout=2)
+    first, second, third, fourth = seen
+    assert first is not None and first is second
+    assert first.timeouts == Timeouts(4, total=9)
+    assert third is not None and third is fourth and third is not first
+    assert third.timeouts == Timeouts(2)

@@ -9,6 +9,7 @@ from server import RawReader, TestServer
 import trio_http
 from trio_http import AsyncClient, Timeouts
 from trio_http._config import MIN_READ_SIZE
+from trio_http._deadlines import Deadlines
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -531,7 +532,7 @@ async def test_a_pool_without_housekeeping_still_applies_phase_timeouts(
             )
         with pytest.raises(trio_http.TotalTimeout):
             request = _bare_request(raw_server.url, Timeouts(5))
-            request.extensions["deadline"] = trio.current_time() + 0.5
+            request.deadlines = Deadlines(Timeouts(5), trio.current_time() + 0.5)
             await pool.handle_async_request(request)
     finally:
         await pool.aclose()

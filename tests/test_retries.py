@@ -13,6 +13,8 @@ import trio
 from server import RawReader, Responder, ServerRequest, TestServer
 
 import trio_http
+from trio_http import Timeouts
+from trio_http._deadlines import Deadlines
 from trio_http._exceptions import ConnectError, ProxyError, ReadError
 from trio_http._headers import Headers
 from trio_http._request import Request
@@ -173,7 +175,7 @@ async def test_no_retry_starts_that_would_end_past_the_overall_deadline(
     autojump_clock: object,
 ) -> None:
     request = _request()
-    request.extensions["deadline"] = trio.current_time() + 5
+    request.deadlines = Deadlines(Timeouts(total=5), trio.current_time() + 5)
     transport = Scripted(Response(503, headers={"Retry-After": "10"}), Response(200))
     response = await send_with_retries(transport, request, Retry(3))
     assert response.status_code == 503

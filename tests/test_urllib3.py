@@ -15,6 +15,8 @@ import pytest
 import trio
 
 import trio_http
+from trio_http import Timeouts
+from trio_http._deadlines import Deadlines
 
 pytest.importorskip("urllib3")
 
@@ -410,10 +412,13 @@ async def test_client_certificate_is_presented(
 
 async def test_transport_alone_enforces_the_overall_deadline(server: TestServer) -> None:
     async with Urllib3Transport() as transport:
-        request = trio_http.Request("GET", server.url_for("/delay/5"))
-        request.extensions["deadline"] = trio.current_time() + 0.2
+        # Used alone, the transport starts the overall deadline itself.
+        request = trio_http.Request(
+            "GET", server.url_for("/delay/5"), extensions={"timeout": Timeouts(total=0.2)}
+        )
         with trio.fail_after(3), pytest.raises(trio_http.TotalTimeout):
             await transport.handle_async_request(request)
-        request.extensions["deadline"] = trio.current_time() - 1
+        assert request.deadlines is not None
+        request.deadlines = Deadlines(Timeouts(total=1), trio.current_time() - 1)
         with pytest.raises(trio_http.TotalTimeout):
             await transport.handle_async_request(request)

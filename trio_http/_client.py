@@ -19,7 +19,6 @@ import enum
 import functools
 import importlib.util
 import inspect
-import math
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar, final, overload
@@ -30,7 +29,8 @@ from ._auth import Auth, auth_from_value
 from ._client_flow import read_or_close, send_following
 from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MAX_REDIRECTS, Limits, Timeouts
 from ._cookies import Cookies
-from ._exceptions import ClientStateError, RequestException, TotalTimeout
+from ._deadlines import Deadlines
+from ._exceptions import ClientStateError, RequestException
 from ._headers import Headers
 from ._parallel import DEFAULT_MAX_IN_FLIGHT, AsyncParallel, ErrorPolicy, ParallelItem
 from ._proxy_config import Proxy
@@ -43,12 +43,18 @@ from ._urls import URL, validate_request_url
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from typing_extensions import Unpack
+
+    from ._request_options import AuthTypes, BuildRequestOptions, ClientRequestOptions
     from ._transports._base import AsyncBaseTransport
     from ._transports._default import CertTypes, VerifyTypes
     from ._types import (
         CookieTypes,
         HeaderTypes,
+        JSONTypes,
         QueryParamTypes,
+        RequestContentTypes,
+        RequestData,
         RequestFiles,
         TimeoutTypes,
         URLTypes,
@@ -60,7 +66,6 @@ _T = TypeVar("_T")
 
 __version__ = "0.1.0.dev0"
 USER_AGENT = f"trio_http/{__version__}"
-_INF = math.inf
 
 
 class _UseClientDefault(enum.Enum):
@@ -160,7 +165,7 @@ class AsyncClient:
     def __init__(
         self,
         *,
-        auth: Any = None,
+        auth: AuthTypes = None,
         params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
         cookies: CookieTypes | None = None,
@@ -170,7 +175,7 @@ class AsyncClient:
         limits: Limits = DEFAULT_LIMITS,
         follow_redirects: bool = True,
         max_redirects: int = MAX_REDIRECTS,
-        event_hooks: Mapping[str, list[EventHook]] | None = None,
+        event_hooks: Mapping[str, Iterable[Callable[..., object]]] | None = None,
         base_url: URLTypes = "",
         transport: AsyncBaseTransport | None = None,
         mounts: Mapping[str, AsyncBaseTransport] | None = None,
@@ -324,14 +329,15 @@ class AsyncClient:
         method: str,
         url: URLTypes,
         *,
-        content: Any = None,
-        data: Any = None,
+        content: RequestContentTypes | None = None,
+        data: RequestData | None = None,
         files: RequestFiles | None = None,
-        json: Any = None,
+        json: JSONTypes = None,
         params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
         cookies: CookieTypes | None = None,
         timeout: TimeoutTypes | _UseClientDefault = USE_CLIENT_DEFAULT,
+        # Whatever the transports read: no precise value type exists.
         extensions: dict[str, Any] | None = None,
     ) -> Request:
         """Build a :class:`Request` with the client's defaults merged in.
@@ -387,7 +393,7 @@ class AsyncClient:
         request: Request,
         *,
         stream: bool = False,
-        auth: Any = USE_CLIENT_DEFAULT,
+        auth: AuthTypes | _UseClientDefault = USE_CLIENT_DEFAULT,
         follow_redirects: bool | _UseClientDefault = USE_CLIENT_DEFAULT,
     ) -> Response:
         """Send a request and return its response.
@@ -406,19 +412,16 @@ class AsyncClient:
         response: Response | None = None
         try:
             self._check_open()
-            timeout: Timeouts = request.extensions.get("timeout") or self.timeout
-            request.extensions["timeout"] = timeout
+            timeout = request.extensions.get("timeout")
+            timeouts = self.timeout if timeout is None else Timeouts.from_value(timeout)
+            deadlines = request.deadlines = Deadlines.start(timeouts, trio.current_time())
             follow = (
                 self.follow_redirects
                 if follow_redirects is USE_CLIENT_DEFAULT
                 else follow_redirects
             )
             auth_flow = self._build_auth(request, auth)
-            total_deadline = _INF
-            if timeout.total is not None:
-                total_deadline = trio.current_time() + timeout.total
-            request.extensions["deadline"] = total_deadline
-            if total_deadline == _INF:
+            if not deadlines.has_total:
                 # No overall deadline: skip the cancel scope (per-request cost).
                 response = await send_following(
                     self._send_single, request, auth_flow, follow, self.max_redirects
@@ -426,7 +429,7 @@ class AsyncClient:
                 if not stream:
                     await read_or_close(response)
                 return response
-            with trio.CancelScope(deadline=total_deadline) as scope:
+            with trio.CancelScope(deadline=deadlines.total) as scope:
                 response = await send_following(
                     self._send_single, request, auth_flow, follow, self.max_redirects
                 )
@@ -435,10 +438,8 @@ class AsyncClient:
             if scope.cancelled_caught:
                 if response is not None:
                     await response.aclose()
-                raise TotalTimeout(
-                    f"the request did not complete within its overall deadline of "
-                    f"{timeout.total} s",
-                    request=request,
+                raise deadlines.expired(
+                    "read", deadlines.total, "sending the request and reading its response", request
                 )
         except Exception as exc:
             if isinstance(exc, RequestException) and exc.request is None:
@@ -448,7 +449,7 @@ class AsyncClient:
         assert response is not None
         return response
 
-    def _build_auth(self, request: Request, auth: Any) -> Auth | None:
+    def _build_auth(self, request: Request, auth: AuthTypes | _UseClientDefault) -> Auth | None:
         value = self.auth if auth is USE_CLIENT_DEFAULT else auth
         if value is None:
             url = request.url
@@ -489,23 +490,24 @@ class AsyncClient:
         method: str,
         url: URLTypes,
         *,
-        content: Any = None,
-        data: Any = None,
+        content: RequestContentTypes | None = None,
+        data: RequestData | None = None,
         files: RequestFiles | None = None,
-        json: Any = None,
+        json: JSONTypes = None,
         params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
         cookies: CookieTypes | None = None,
-        auth: Any = USE_CLIENT_DEFAULT,
+        auth: AuthTypes | _UseClientDefault = USE_CLIENT_DEFAULT,
         follow_redirects: bool | _UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | _UseClientDefault = USE_CLIENT_DEFAULT,
+        # Whatever the transports read: no precise value type exists.
         extensions: dict[str, Any] | None = None,
     ) -> Response:
         """Build and send a request; the response body is read.
 
         A checkpoint. See :meth:`send` for errors and cancellation.
         """
-        options: dict[str, Any] = {
+        options: BuildRequestOptions = {
             "content": content,
             "data": data,
             "files": files,
@@ -524,10 +526,10 @@ class AsyncClient:
         self,
         method: str,
         url: URLTypes,
-        options: dict[str, Any],
+        options: BuildRequestOptions,
         *,
         stream: bool,
-        auth: Any,
+        auth: AuthTypes | _UseClientDefault,
         follow_redirects: bool | _UseClientDefault,
     ) -> Response:
         """``build_request(method, url, **options)``, then :meth:`send`.
@@ -549,16 +551,17 @@ class AsyncClient:
         method: str,
         url: URLTypes,
         *,
-        content: Any = None,
-        data: Any = None,
+        content: RequestContentTypes | None = None,
+        data: RequestData | None = None,
         files: RequestFiles | None = None,
-        json: Any = None,
+        json: JSONTypes = None,
         params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
         cookies: CookieTypes | None = None,
-        auth: Any = USE_CLIENT_DEFAULT,
+        auth: AuthTypes | _UseClientDefault = USE_CLIENT_DEFAULT,
         follow_redirects: bool | _UseClientDefault = USE_CLIENT_DEFAULT,
         timeout: TimeoutTypes | _UseClientDefault = USE_CLIENT_DEFAULT,
+        # Whatever the transports read: no precise value type exists.
         extensions: dict[str, Any] | None = None,
     ) -> AsyncIterator[Response]:
         """Send a request and yield the response with its body unread.
@@ -567,7 +570,7 @@ class AsyncClient:
         r.aiter_bytes(): ...``. The response is closed when the block ends;
         leaving early closes the connection (it is not reused).
         """
-        options: dict[str, Any] = {
+        options: BuildRequestOptions = {
             "content": content,
             "data": data,
             "files": files,
@@ -586,31 +589,31 @@ class AsyncClient:
         finally:
             await response.aclose()
 
-    async def get(self, url: URLTypes, **kwargs: Any) -> Response:
+    async def get(self, url: URLTypes, **kwargs: Unpack[ClientRequestOptions]) -> Response:
         """Send a GET request. Keyword arguments as for :meth:`request`."""
         return await self.request("GET", url, **kwargs)
 
-    async def head(self, url: URLTypes, **kwargs: Any) -> Response:
+    async def head(self, url: URLTypes, **kwargs: Unpack[ClientRequestOptions]) -> Response:
         """Send a HEAD request. Keyword arguments as for :meth:`request`."""
         return await self.request("HEAD", url, **kwargs)
 
-    async def options(self, url: URLTypes, **kwargs: Any) -> Response:
+    async def options(self, url: URLTypes, **kwargs: Unpack[ClientRequestOptions]) -> Response:
         """Send an OPTIONS request. Keyword arguments as for :meth:`request`."""
         return await self.request("OPTIONS", url, **kwargs)
 
-    async def post(self, url: URLTypes, **kwargs: Any) -> Response:
+    async def post(self, url: URLTypes, **kwargs: Unpack[ClientRequestOptions]) -> Response:
         """Send a POST request. Keyword arguments as for :meth:`request`."""
         return await self.request("POST", url, **kwargs)
 
-    async def put(self, url: URLTypes, **kwargs: Any) -> Response:
+    async def put(self, url: URLTypes, **kwargs: Unpack[ClientRequestOptions]) -> Response:
         """Send a PUT request. Keyword arguments as for :meth:`request`."""
         return await self.request("PUT", url, **kwargs)
 
-    async def patch(self, url: URLTypes, **kwargs: Any) -> Response:
+    async def patch(self, url: URLTypes, **kwargs: Unpack[ClientRequestOptions]) -> Response:
         """Send a PATCH request. Keyword arguments as for :meth:`request`."""
         return await self.request("PATCH", url, **kwargs)
 
-    async def delete(self, url: URLTypes, **kwargs: Any) -> Response:
+    async def delete(self, url: URLTypes, **kwargs: Unpack[ClientRequestOptions]) -> Response:
         """Send a DELETE request. Keyword arguments as for :meth:`request`."""
         return await self.request("DELETE", url, **kwargs)
 

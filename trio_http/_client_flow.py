@@ -77,6 +77,7 @@ def _next_hop(
         request, response, history=history, max_redirects=max_redirects
     )
     next_request.extensions = request.extensions
+    next_request.deadlines = request.deadlines
     return next_request
 
 
@@ -99,6 +100,7 @@ async def _send_with_auth(
             await response.aclose()
             raise
         next_request.extensions = request.extensions
+        next_request.deadlines = request.deadlines
         try:
             # The retry sends the body again (a file is sought back).
             next_request.stream.rewind()

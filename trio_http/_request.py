@@ -15,7 +15,15 @@ from ._streams import EMPTY_CONTENT, BytesContent, RequestContent
 from ._urls import URL
 
 if TYPE_CHECKING:
-    from ._types import HeaderTypes, QueryParamTypes, RequestContentTypes, RequestFiles
+    from ._deadlines import Deadlines
+    from ._types import (
+        HeaderTypes,
+        JSONTypes,
+        QueryParamTypes,
+        RequestContentTypes,
+        RequestData,
+        RequestFiles,
+    )
 
 __all__ = ["Request", "normalize_method"]
 
@@ -75,9 +83,12 @@ class Request:
         headers: :class:`Headers`, including ``Host`` and body framing.
         stream: the body as a :class:`RequestContent`.
         extensions: per-request settings for transports (``timeout``, ...).
+        deadlines: the :class:`Deadlines` of the request once it is being
+            sent (set by ``AsyncClient.send``, shared by redirects and
+            retries); ``None`` before.
     """
 
-    __slots__ = ("_url", "extensions", "headers", "method", "stream")
+    __slots__ = ("_url", "deadlines", "extensions", "headers", "method", "stream")
 
     def __init__(
         self,
@@ -86,17 +97,19 @@ class Request:
         *,
         params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
-        content: RequestContentTypes | bytearray | memoryview | None = None,
-        data: Any = None,
+        content: RequestContentTypes | None = None,
+        data: RequestData | None = None,
         files: RequestFiles | None = None,
-        json: Any = None,
+        json: JSONTypes = None,
         stream: RequestContent | None = None,
+        # Whatever the transports read: no precise value type exists.
         extensions: dict[str, Any] | None = None,
     ) -> None:
         self.method = normalize_method(method)
         self._url = URL(url) if params is None else URL(url, params=params)
         self.headers = headers.copy() if isinstance(headers, Headers) else Headers(headers)
         self.extensions: dict[str, Any] = {} if extensions is None else extensions
+        self.deadlines: Deadlines | None = None
         if stream is None:
             if content is None and data is None and files is None and json is None:
                 stream = EMPTY_CONTENT

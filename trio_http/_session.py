@@ -17,13 +17,13 @@ it was asked to use; all of them share the session's cookie jar.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, final
+from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from ._auth import NetRCAuth
 from ._client import USE_CLIENT_DEFAULT
 from ._config import MAX_REDIRECTS
 from ._cookies import Cookies
-from ._parallel import DEFAULT_MAX_IN_FLIGHT, ErrorPolicy, ParallelItem, validate_options
+from ._parallel import DEFAULT_MAX_IN_FLIGHT, ParallelItem, validate_options
 from ._portal import get_portal
 from ._sync_loop import SessionClients, StreamPump, send_request
 from ._sync_options import (
@@ -42,13 +42,36 @@ from ._urls import URL
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from ._client import AsyncClient
+    from typing_extensions import Unpack
+
+    from ._client import AsyncClient, _UseClientDefault
     from ._portal import Portal
+    from ._request_options import (
+        AuthTypes,
+        CertTypes,
+        ParallelOptions,
+        SessionGetOptions,
+        SessionPostOptions,
+        SessionPutOptions,
+        SessionRequestOptions,
+        VerifyTypes,
+    )
     from ._response import Response
+    from ._types import (
+        CookieTypes,
+        HooksTypes,
+        JSONTypes,
+        ProxiesTypes,
+        QueryParamTypes,
+        RequestData,
+        RequestFiles,
+        SessionHeaderTypes,
+        TimeoutTypes,
+    )
 
-__all__ = ["Session", "parallel_in_new_session", "request_in_new_session"]
+__all__ = ["Session", "in_new_session"]
 
-_DEFAULT: Any = USE_CLIENT_DEFAULT
+T = TypeVar("T")
 
 
 class Session:
@@ -190,20 +213,20 @@ class Session:
         self,
         method: str,
         url: str | URL,
-        params: Any = None,
-        data: Any = None,
-        headers: Mapping[str, Any] | None = None,
-        cookies: Any = None,
-        files: Any = None,
-        auth: Any = None,
-        timeout: Any = _DEFAULT,
+        params: QueryParamTypes | None = None,
+        data: RequestData | None = None,
+        headers: SessionHeaderTypes | None = None,
+        cookies: CookieTypes | None = None,
+        files: RequestFiles | None = None,
+        auth: AuthTypes = None,
+        timeout: TimeoutTypes | _UseClientDefault = USE_CLIENT_DEFAULT,
         allow_redirects: bool = True,
-        proxies: Mapping[str, str] | None = None,
-        hooks: Mapping[str, Any] | None = None,
+        proxies: ProxiesTypes | None = None,
+        hooks: HooksTypes | None = None,
         stream: bool | None = None,
-        verify: Any = None,
-        cert: Any = None,
-        json: Any = None,
+        verify: VerifyTypes | None = None,
+        cert: CertTypes = None,
+        json: JSONTypes = None,
     ) -> Response:
         """Send a request and return its response (blocking).
 
@@ -289,45 +312,75 @@ class Session:
         # Called once a parallel() iterator is closed; see _OneShotSession.
         pass
 
-    def get(self, url: str | URL, params: Any = None, **kwargs: Any) -> Response:
+    def get(
+        self,
+        url: str | URL,
+        params: QueryParamTypes | None = None,
+        **kwargs: Unpack[SessionGetOptions],
+    ) -> Response:
         """Send a GET request; keyword arguments as for :meth:`request`."""
         return self.request("GET", url, params=params, **kwargs)
 
-    def options(self, url: str | URL, **kwargs: Any) -> Response:
+    def options(self, url: str | URL, **kwargs: Unpack[SessionRequestOptions]) -> Response:
         """Send an OPTIONS request; keyword arguments as for :meth:`request`."""
         return self.request("OPTIONS", url, **kwargs)
 
-    def head(self, url: str | URL, **kwargs: Any) -> Response:
+    def head(self, url: str | URL, **kwargs: Unpack[SessionRequestOptions]) -> Response:
         """Send a HEAD request; redirects are not followed unless asked."""
         kwargs.setdefault("allow_redirects", False)
         return self.request("HEAD", url, **kwargs)
 
-    def post(self, url: str | URL, data: Any = None, json: Any = None, **kwargs: Any) -> Response:
+    def post(
+        self,
+        url: str | URL,
+        data: RequestData | None = None,
+        json: JSONTypes = None,
+        **kwargs: Unpack[SessionPostOptions],
+    ) -> Response:
         """Send a POST request; keyword arguments as for :meth:`request`."""
         return self.request("POST", url, data=data, json=json, **kwargs)
 
-    def put(self, url: str | URL, data: Any = None, **kwargs: Any) -> Response:
+    def put(
+        self, url: str | URL, data: RequestData | None = None, **kwargs: Unpack[SessionPutOptions]
+    ) -> Response:
         """Send a PUT request; keyword arguments as for :meth:`request`."""
         return self.request("PUT", url, data=data, **kwargs)
 
-    def patch(self, url: str | URL, data: Any = None, **kwargs: Any) -> Response:
+    def patch(
+        self, url: str | URL, data: RequestData | None = None, **kwargs: Unpack[SessionPutOptions]
+    ) -> Response:
         """Send a PATCH request; keyword arguments as for :meth:`request`."""
         return self.request("PATCH", url, data=data, **kwargs)
 
-    def delete(self, url: str | URL, **kwargs: Any) -> Response:
+    def delete(self, url: str | URL, **kwargs: Unpack[SessionRequestOptions]) -> Response:
         """Send a DELETE request; keyword arguments as for :meth:`request`."""
         return self.request("DELETE", url, **kwargs)
 
+    @overload
     def parallel(
         self,
         requests: Iterable[ParallelItem],
         *,
-        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-        max_per_host: int | None = None,
-        ordered: bool = True,
-        errors: ErrorPolicy = "raise",
+        handler: None = ...,
+        **options: Unpack[ParallelOptions],
+    ) -> Parallel[Response]: ...
+
+    @overload
+    def parallel(
+        self,
+        requests: Iterable[ParallelItem],
+        *,
+        handler: Callable[[Response], Awaitable[T]],
+        **options: Unpack[ParallelOptions],
+    ) -> Parallel[T]: ...
+
+    # Any: the overloads above give the result type (Response or the handler's).
+    def parallel(
+        self,
+        requests: Iterable[ParallelItem],
+        *,
         handler: Callable[[Response], Awaitable[Any]] | None = None,
-        timeout: float | None = None,
+        **options: Unpack[ParallelOptions],
     ) -> Parallel[Any]:
         """Send many requests concurrently; iterate the results as they come.
 
@@ -344,7 +397,11 @@ class Session:
         requests' names (``allow_redirects``). ``handler``, when given, is
         an ``async`` function: it runs in the loop thread.
         """
-        validate_options(max_in_flight, max_per_host, errors)
+        validate_options(
+            options.get("max_in_flight", DEFAULT_MAX_IN_FLIGHT),
+            options.get("max_per_host"),
+            options.get("errors", "raise"),
+        )
         portal = get_portal()
         # The client request() would use for the session's settings.
         client = self._client_for(portal, None, None, None)
@@ -355,13 +412,9 @@ class Session:
             portal,
             client,
             (prepare(item) for item in requests),
-            max_in_flight=max_in_flight,
-            max_per_host=max_per_host,
-            ordered=ordered,
-            errors=errors,
             handler=handler,
-            timeout=timeout,
             on_close=self._parallel_closed,
+            **options,
         )
 
     def __repr__(self) -> str:
@@ -389,27 +442,17 @@ class _OneShotSession(Session):
         self.close()
 
 
-def request_in_new_session(method: str, url: str | URL, **kwargs: Any) -> Response:
-    """``trio_http.request``: one request in a session of its own.
+def in_new_session(call: Callable[[Session], T]) -> T:
+    """``call(session)`` with a session of its own: ``trio_http.get()`` and friends.
 
-    Keyword arguments as for :meth:`Session.request`.
+    ``call`` makes one request or starts one ``parallel()``; the session
+    closes itself once that is done (a streamed response or a parallel
+    iterator keeps it open until it is closed), or at once if ``call``
+    raises.
     """
     session = _OneShotSession()
     try:
-        return session.request(method, url, **kwargs)
-    except BaseException:
-        session.close()
-        raise
-
-
-def parallel_in_new_session(requests: Iterable[ParallelItem], **kwargs: Any) -> Parallel[Any]:
-    """``trio_http.parallel``: a fan-out in a session of its own.
-
-    Keyword arguments as for :meth:`Session.parallel`.
-    """
-    session = _OneShotSession()
-    try:
-        return session.parallel(requests, **kwargs)
+        return call(session)
     except BaseException:
         session.close()
         raise

@@ -29,13 +29,22 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, final
 
 import trio
 
-from ._parallel import WINDOW_PER_SLOT, AsyncParallel, ErrorPolicy, ParallelResult, ParallelStats
+from ._parallel import (
+    DEFAULT_MAX_IN_FLIGHT,
+    WINDOW_PER_SLOT,
+    AsyncParallel,
+    ParallelResult,
+    ParallelStats,
+)
 from ._portal import CANCEL_WAIT, Portal
 
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from typing_extensions import Unpack
+
     from ._client import AsyncClient
+    from ._request_options import ParallelOptions
     from ._response import Response
 
 __all__ = ["Parallel"]
@@ -140,30 +149,20 @@ class Parallel(Generic[T]):
         client: AsyncClient,
         items: Iterable[Any] | AsyncIterable[Any],
         *,
-        max_in_flight: int,
-        max_per_host: int | None,
-        ordered: bool,
-        errors: ErrorPolicy,
         handler: Callable[[Response], Awaitable[T]] | None,
-        timeout: float | None,
         on_close: Callable[[], None] | None = None,
+        **options: Unpack[ParallelOptions],
     ) -> None:
         self._portal = portal
         self._on_close = on_close
         self._batch: deque[ParallelResult[T]] = deque()
         self._taken = 0  # results handed to the caller since the last report
         self._done = False
-        engine: AsyncParallel[Any] = client.parallel(
-            items,
-            max_in_flight=max_in_flight,
-            max_per_host=max_per_host,
-            ordered=ordered,
-            errors=errors,
-            handler=handler,
-            timeout=timeout,
-        )
+        engine: AsyncParallel[Any] = client.parallel(items, handler=handler, **options)
         self.stats: ParallelStats = engine.stats
-        self._bridge = _Bridge(portal, engine, WINDOW_PER_SLOT * max_in_flight)
+        self._bridge = _Bridge(
+            portal, engine, WINDOW_PER_SLOT * options.get("max_in_flight", DEFAULT_MAX_IN_FLIGHT)
+        )
         portal.call(self._bridge.start)
 
     def __iter__(self) -> Iterator[ParallelResult[T]]:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, final
 
 import trio
 
-from .._exceptions import ClientStateError, ReadTimeout
+from .._exceptions import ClientStateError
 from .._headers import Headers
 from .._response import Response
 from ._asgi_exchange import ASGIApp as ASGIApp
@@ -38,10 +38,9 @@ from ._asgi_exchange import (
     Message,
     Scope,
     build_http_scope,
-    read_deadline,
 )
 from ._asgi_exchange import ClientDisconnected as ClientDisconnected
-from ._base import AsyncBaseTransport
+from ._base import AsyncBaseTransport, request_deadlines
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -298,13 +297,13 @@ class ASGITransport(AsyncBaseTransport):
             exchange,
         )
         try:
-            with trio.CancelScope(deadline=read_deadline(request)) as scope:
+            deadlines = request_deadlines(request)
+            deadline = deadlines.phase("read", trio.current_time())
+            with trio.CancelScope(deadline=deadline) as scope:
                 await exchange.started.wait()
             if scope.cancelled_caught:
-                raise ReadTimeout(
-                    "the ASGI app sent no 'http.response.start' within the read timeout",
-                    request=request,
-                )
+                what = "waiting for the ASGI app's 'http.response.start'"
+                raise deadlines.expired("read", deadline, what, request)
         except BaseException:
             exchange.disconnect()
             await exchange.wait_app_done()

@@ -24,15 +24,15 @@ is still reported.
 
 from __future__ import annotations
 
-import math
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, final
 from urllib.parse import unquote
 
 import trio
 
-from .._exceptions import ReadError, ReadTimeout
+from .._exceptions import ReadError
 from .._streams import AsyncByteStream, BytesContent
+from ._base import request_deadlines
 
 if TYPE_CHECKING:
     from .._request import Request
@@ -47,7 +47,6 @@ __all__ = [
     "Message",
     "Scope",
     "build_http_scope",
-    "read_deadline",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -67,13 +66,6 @@ _DISCONNECT: Message = {"type": "http.disconnect"}
 
 class ClientDisconnected(OSError):
     """Raised by the ASGI ``send()`` once the client has closed the response."""
-
-
-def read_deadline(request: Request) -> float:
-    """When the ``read`` timeout of ``request`` runs out from now; ``inf`` without one."""
-    timeout = request.extensions.get("timeout")
-    read = getattr(timeout, "read", None)
-    return math.inf if read is None else trio.current_time() + read
 
 
 def build_http_scope(
@@ -292,13 +284,16 @@ class ASGIResponseStream(AsyncByteStream):
 
     async def __anext__(self) -> bytes:
         exchange = self._exchange
-        with trio.CancelScope(deadline=read_deadline(exchange.request)) as scope:
+        deadlines = request_deadlines(exchange.request)
+        deadline = deadlines.phase("read", trio.current_time())
+        with trio.CancelScope(deadline=deadline) as scope:
             try:
                 return await exchange.body_receive.receive()
             except trio.EndOfChannel:
                 pass
         if scope.cancelled_caught:
-            raise ReadTimeout("the ASGI app sent no body bytes within the read timeout")
+            what = "waiting for the ASGI app's response body"
+            raise deadlines.expired("read", deadline, what, exchange.request)
         # The channel closes when the app task ends; report how it ended.
         error = exchange.request_body_error or exchange.app_error
         if error is not None:

@@ -11,13 +11,30 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from .._config import DEFAULT_TIMEOUT, Timeouts
+from .._deadlines import Deadlines
+
 if TYPE_CHECKING:
     from types import TracebackType
 
     from .._request import Request
     from .._response import Response
 
-__all__ = ["AsyncBaseTransport"]
+__all__ = ["AsyncBaseTransport", "request_deadlines"]
+
+
+def request_deadlines(request: Request) -> Deadlines:
+    """The :class:`Deadlines` that ``request`` is sent under.
+
+    ``AsyncClient.send`` sets them. A request handed to a transport directly
+    gets them on first use, from its ``timeout`` extension or the default
+    timeouts, the overall deadline counting from now: the same rules.
+    """
+    deadlines = request.deadlines
+    if deadlines is None:
+        timeouts = Timeouts.from_value(request.extensions.get("timeout", DEFAULT_TIMEOUT))
+        deadlines = request.deadlines = Deadlines.start(timeouts, trio.current_time())
+    return deadlines
 
 
 class AsyncBaseTransport:

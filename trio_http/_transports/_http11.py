@@ -40,15 +40,13 @@ from .._config import MAX_HEADER_BYTES, READ_SIZE
 from .._exceptions import (
     LocalProtocolError,
     ReadError,
-    ReadTimeout,
     RemoteProtocolError,
     WriteError,
-    WriteTimeout,
 )
 from .._headers import Headers
 from .._response import Response
 from .._streams import AsyncByteStream, BytesContent
-from ._deadlines import DeadlineWatch
+from ._deadline_watch import DeadlineWatch
 from ._http11_body import H11Body, ReadyBody
 from ._http11_errors import body_error, protocol_error, read_error
 from ._http11_upload import exchange_streamed
@@ -57,15 +55,13 @@ from ._net import (
     DirectSocket,
     Receiver,
     close_stream_nowait,
-    phase_deadline,
     socket_readable,
-    timeout_error,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .._config import Timeouts as TimeoutConfig
+    from .._deadlines import Deadlines
     from .._request import Request
 
 __all__ = ["HTTP11Connection"]
@@ -79,18 +75,17 @@ _END_OF_MESSAGE = h11.EndOfMessage()
 _INF = math.inf
 
 
-def _read_deadline(
-    timeout: TimeoutConfig, total_deadline: float, current: float, at_once: bool
-) -> float | None:
+def _read_deadline(deadlines: Deadlines, current: float, at_once: bool) -> float | None:
     """The read phase's deadline, or None to keep ``current``.
 
     Moving a deadline costs (Trio re-files it; a watch may wake). When the
     head went out in one write and the write and read timeouts are equal,
     the move would be by microseconds.
     """
-    if at_once and timeout.read == timeout.write:
+    timeouts = deadlines.timeouts
+    if at_once and timeouts.read == timeouts.write:
         return None
-    deadline = phase_deadline(timeout.read, total_deadline)
+    deadline = deadlines.phase("read", trio.current_time())
     if deadline < current or deadline - current > _DEADLINE_SLACK:
         return deadline
     return None
@@ -188,7 +183,7 @@ class HTTP11Connection:
 
     # -- one request ----------------------------------------------------
 
-    async def handle_request(self, request: Request, timeout: TimeoutConfig) -> Response:
+    async def handle_request(self, request: Request, deadlines: Deadlines) -> Response:
         """Send ``request`` and return its response head; the body streams.
 
         A checkpoint. On any error or cancellation the connection is closed
@@ -196,16 +191,13 @@ class HTTP11Connection:
         """
         self.request_count += 1
         self.response_started = False
-        total_deadline: float = request.extensions.get("deadline", _INF)
         try:
-            return await self._exchange(request, timeout, total_deadline)
+            return await self._exchange(request, deadlines)
         except BaseException:
             self._release(False)
             raise
 
-    async def _exchange(
-        self, request: Request, timeout: TimeoutConfig, total_deadline: float
-    ) -> Response:
+    async def _exchange(self, request: Request, deadlines: Deadlines) -> Response:
         h = self._h11
         try:
             head = h.send(self._request_event(request))
@@ -220,20 +212,17 @@ class HTTP11Connection:
             head += h.send(_END_OF_MESSAGE) or b""
             watch = self._deadlines
             if watch is not None and watch.running:
-                event = await self._exchange_head_watched(
-                    request, head, timeout, total_deadline, watch
-                )
+                event = await self._exchange_head_watched(request, head, deadlines, watch)
             else:
-                event = await self._exchange_head_scoped(request, head, timeout, total_deadline)
-            return self._build_response(request, event, timeout, total_deadline)
-        return await self._exchange_streaming(request, head, timeout, total_deadline)
+                event = await self._exchange_head_scoped(request, head, deadlines)
+            return self._build_response(request, event, deadlines)
+        return await self._exchange_streaming(request, head, deadlines)
 
     async def _exchange_head_watched(
         self,
         request: Request,
         head: bytes,
-        timeout: TimeoutConfig,
-        total_deadline: float,
+        deadlines: Deadlines,
         watch: DeadlineWatch,
     ) -> h11.Response:
         """Send the head, read the response head; the pool's watch keeps the deadlines.
@@ -243,13 +232,13 @@ class HTTP11Connection:
         that phase's timeout.
         """
         self.timed_out = False
-        current = self.deadline = phase_deadline(timeout.write, total_deadline)
+        current = self.deadline = deadlines.phase("write", trio.current_time())
         watch.watch(self)
         try:
             at_once, write_error = await self._send_inline(request, head)
             if self.timed_out:
-                raise timeout_error(WriteTimeout, current, total_deadline, "sending the request")
-            moved = _read_deadline(timeout, total_deadline, current, at_once)
+                raise deadlines.expired("write", current, "sending the request")
+            moved = _read_deadline(deadlines, current, at_once)
             if moved is not None:
                 current = self.deadline = moved
                 watch.moved(self)
@@ -257,15 +246,13 @@ class HTTP11Connection:
                 return await self._read_head_after(request, write_error)
             except (ReadError, WriteError, RemoteProtocolError):
                 if self.timed_out:
-                    raise timeout_error(
-                        ReadTimeout, current, total_deadline, "waiting for the response"
-                    ) from None
+                    raise deadlines.expired("read", current, "waiting for the response") from None
                 raise
         finally:
             watch.unwatch(self)
 
     async def _exchange_head_scoped(
-        self, request: Request, head: bytes, timeout: TimeoutConfig, total_deadline: float
+        self, request: Request, head: bytes, deadlines: Deadlines
     ) -> h11.Response:
         """The same under one cancel scope, for a pool that runs no watch.
 
@@ -274,20 +261,18 @@ class HTTP11Connection:
         """
         event: h11.Response | None = None
         sent = False
-        current = phase_deadline(timeout.write, total_deadline)
+        current = deadlines.phase("write", trio.current_time())
         with trio.CancelScope(deadline=current) as scope:
             at_once, write_error = await self._send_inline(request, head)
             sent = True
-            moved = _read_deadline(timeout, total_deadline, current, at_once)
+            moved = _read_deadline(deadlines, current, at_once)
             if moved is not None:
                 current = scope.deadline = moved
             event = await self._read_head_after(request, write_error)
         if event is None:
             if sent:
-                raise timeout_error(
-                    ReadTimeout, current, total_deadline, "waiting for the response"
-                )
-            raise timeout_error(WriteTimeout, current, total_deadline, "sending the request")
+                raise deadlines.expired("read", current, "waiting for the response")
+            raise deadlines.expired("write", current, "sending the request")
         return event
 
     async def _send_inline(self, request: Request, head: bytes) -> tuple[bool, WriteError | None]:
@@ -334,13 +319,12 @@ class HTTP11Connection:
         self,
         request: Request,
         head: bytes,
-        timeout: TimeoutConfig,
-        total_deadline: float,
+        deadlines: Deadlines,
     ) -> Response:
         event = await exchange_streamed(
-            self._stream, self._h11, request, head, timeout, total_deadline, self._read_head
+            self._stream, self._h11, request, head, deadlines, self._read_head
         )
-        return self._build_response(request, event, timeout, total_deadline)
+        return self._build_response(request, event, deadlines)
 
     async def _read_head(self, request: Request) -> h11.Response:
         """Read until a final response head; report interim 1xx ones.
@@ -395,8 +379,7 @@ class HTTP11Connection:
         self,
         request: Request,
         event: h11.Response,
-        timeout: TimeoutConfig,
-        total_deadline: float,
+        deadlines: Deadlines,
     ) -> Response:
         headers = Headers.from_raw(list(event.headers.raw_items()))
         # Most bodies arrive with their head: take what h11 already holds
@@ -419,7 +402,7 @@ class HTTP11Connection:
             self.response_complete()
             body = ReadyBody(chunks)
         else:
-            body = H11Body(self, request, timeout.read, total_deadline, chunks)
+            body = H11Body(self, request, deadlines, chunks)
         return Response(
             event.status_code,
             headers=headers,
@@ -430,7 +413,7 @@ class HTTP11Connection:
         )
 
     async def receive_body_event(
-        self, request: Request, read_timeout: float | None, total_deadline: float
+        self, request: Request, deadlines: Deadlines
     ) -> h11.Data | h11.EndOfMessage:
         h = self._h11
         while True:
@@ -439,7 +422,7 @@ class HTTP11Connection:
             except h11.RemoteProtocolError as exc:
                 raise body_error(exc, request) from exc
             if event is h11.NEED_DATA:
-                deadline = phase_deadline(read_timeout, total_deadline)
+                deadline = deadlines.phase("read", trio.current_time())
                 data = None
                 try:
                     if deadline == _INF:
@@ -450,9 +433,7 @@ class HTTP11Connection:
                 except IO_ERRORS as exc:
                     raise read_error(exc, "reading the response body", request) from exc
                 if data is None:
-                    raise timeout_error(
-                        ReadTimeout, deadline, total_deadline, "reading the response body"
-                    )
+                    raise deadlines.expired("read", deadline, "reading the response body")
                 try:
                     h.receive_data(bytes(data))
                 except h11.RemoteProtocolError as exc:

@@ -16,6 +16,7 @@ import trio
 from .._streams import AsyncByteStream
 
 if TYPE_CHECKING:
+    from .._deadlines import Deadlines
     from .._request import Request
     from ._http11 import HTTP11Connection
 
@@ -25,20 +26,18 @@ __all__ = ["H11Body", "ReadyBody"]
 class H11Body(AsyncByteStream):
     """The body of one HTTP/1.1 response, read as the caller iterates."""
 
-    __slots__ = ("_conn", "_done", "_pending", "_read_timeout", "_request", "_total_deadline")
+    __slots__ = ("_conn", "_deadlines", "_done", "_pending", "_request")
 
     def __init__(
         self,
         conn: HTTP11Connection,
         request: Request,
-        read_timeout: float | None,
-        total_deadline: float,
+        deadlines: Deadlines,
         pending: list[bytes],
     ) -> None:
         self._conn = conn
         self._request = request
-        self._read_timeout = read_timeout
-        self._total_deadline = total_deadline
+        self._deadlines = deadlines
         self._pending = pending  # body bytes that came with the head
         self._done = False
 
@@ -52,9 +51,7 @@ class H11Body(AsyncByteStream):
             await trio.lowlevel.checkpoint_if_cancelled()
             return self._pending.pop(0)
         try:
-            event = await self._conn.receive_body_event(
-                self._request, self._read_timeout, self._total_deadline
-            )
+            event = await self._conn.receive_body_event(self._request, self._deadlines)
         except BaseException:
             self._done = True
             self._conn.discard()

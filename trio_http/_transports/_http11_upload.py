@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 import h11
 import trio
 
-from .._exceptions import LocalProtocolError, ReadTimeout, WriteError, WriteTimeout
-from ._net import IO_ERRORS, phase_deadline, timeout_error
+from .._exceptions import LocalProtocolError, WriteError
+from ._net import IO_ERRORS
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from .._config import Timeouts as TimeoutConfig
+    from .._deadlines import Deadlines
     from .._request import Request
 
 __all__ = ["exchange_streamed"]
@@ -37,8 +37,7 @@ async def exchange_streamed(
     h: h11.Connection,
     request: Request,
     head: bytes,
-    timeout: TimeoutConfig,
-    total_deadline: float,
+    deadlines: Deadlines,
     read_head: Callable[[Request], Awaitable[h11.Response]],
 ) -> h11.Response:
     """Send ``head``, then upload the body while waiting for the response head.
@@ -57,23 +56,23 @@ async def exchange_streamed(
         WriteError, WriteTimeout, ReadTimeout, LocalProtocolError: or
         what the body source or ``read_head`` raises.
     """
-    await _send(stream, head, timeout.write, total_deadline, "sending the request head")
+    await _send(stream, head, deadlines, "sending the request head")
     # The read timeout only starts once the upload is done: a server may
     # legitimately stay silent while it receives a long body.
-    head_scope = trio.CancelScope(deadline=total_deadline)
+    head_scope = trio.CancelScope(deadline=deadlines.total)
     upload_error: list[BaseException] = []
     upload_done = trio.Event()
 
     async def upload() -> None:
         try:
-            await _send_body(stream, h, request, timeout, total_deadline)
+            await _send_body(stream, h, request, deadlines)
         except Exception as exc:  # handed to the reading task below
             upload_error.append(exc)
             head_scope.cancel()
         finally:
             upload_done.set()
             head_scope.deadline = min(
-                head_scope.deadline, phase_deadline(timeout.read, total_deadline)
+                head_scope.deadline, deadlines.phase("read", trio.current_time())
             )
 
     event: h11.Response | None = None
@@ -81,7 +80,7 @@ async def exchange_streamed(
     async with trio.open_nursery() as nursery:
         nursery.start_soon(upload)
         try:
-            event = await _receive_head(read_head, request, head_scope, total_deadline)
+            event = await _receive_head(read_head, request, head_scope, deadlines)
         except Exception as exc:
             head_error = exc
         # A final answer before the upload finished: stop sending. The
@@ -100,15 +99,14 @@ async def _send_body(
     stream: trio.abc.Stream,
     h: h11.Connection,
     request: Request,
-    timeout: TimeoutConfig,
-    total_deadline: float,
+    deadlines: Deadlines,
 ) -> None:
     chunks = aiter(request.stream)
     try:
         async for chunk in chunks:
             data = h.send(h11.Data(data=chunk))
             if data:
-                await _send(stream, data, timeout.write, total_deadline, "sending the request body")
+                await _send(stream, data, deadlines, "sending the request body")
     finally:
         # Stopped early (an early answer, a timeout, a broken pipe): close
         # the body's iterator now, not whenever the collector finds it.
@@ -121,17 +119,16 @@ async def _send_body(
         # Content-Length promised more or fewer bytes than the body had.
         raise LocalProtocolError(f"request body does not match its length: {exc}") from exc
     if end:
-        await _send(stream, end, timeout.write, total_deadline, "sending the request body")
+        await _send(stream, end, deadlines, "sending the request body")
 
 
 async def _send(
     stream: trio.abc.Stream,
     data: bytes,
-    write_timeout: float | None,
-    total_deadline: float,
+    deadlines: Deadlines,
     what: str,
 ) -> None:
-    deadline = phase_deadline(write_timeout, total_deadline)
+    deadline = deadlines.phase("write", trio.current_time())
     try:
         if deadline == _INF:
             await stream.send_all(data)
@@ -141,16 +138,16 @@ async def _send(
     except IO_ERRORS as exc:
         raise WriteError(f"connection broke while {what}: {exc!r}") from exc
     if scope.cancelled_caught:
-        raise timeout_error(WriteTimeout, deadline, total_deadline, what)
+        raise deadlines.expired("write", deadline, what)
 
 
 async def _receive_head(
     read_head: Callable[[Request], Awaitable[h11.Response]],
     request: Request,
     scope: trio.CancelScope,
-    total_deadline: float,
+    deadlines: Deadlines,
 ) -> h11.Response:
     """Read the final response head under ``scope``'s deadline."""
     with scope:
         return await read_head(request)
-    raise timeout_error(ReadTimeout, scope.deadline, total_deadline, "waiting for the response")
+    raise deadlines.expired("read", scope.deadline, "waiting for the response")

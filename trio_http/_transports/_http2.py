@@ -52,7 +52,7 @@ from ._http2_streams import receive_head, request_headers, send_request_body
 from ._net import IO_ERRORS, Receiver, close_stream_nowait
 
 if TYPE_CHECKING:
-    from .._config import Timeouts as TimeoutConfig
+    from .._deadlines import Deadlines
     from .._request import Request
 
 __all__ = ["HTTP2Connection", "RetryableStreamError"]
@@ -380,7 +380,7 @@ class HTTP2Connection:
 
     # -- one request ----------------------------------------------------
 
-    async def handle_request(self, request: Request, timeout: TimeoutConfig) -> Response:
+    async def handle_request(self, request: Request, deadlines: Deadlines) -> Response:
         """Send ``request`` on a new stream (slot already reserved).
 
         A checkpoint. Any error or cancellation resets the stream only; the
@@ -390,11 +390,10 @@ class HTTP2Connection:
             RetryableStreamError: the server did not process the request.
             StreamReset: the server reset the stream.
         """
-        total_deadline: float = request.extensions.get("deadline", _INF)
         stream = self._open_stream(request)
         try:
-            await send_request_body(self, stream, request, timeout, total_deadline)
-            return await receive_head(self, stream, request, timeout, total_deadline)
+            await send_request_body(self, stream, request, deadlines)
+            return await receive_head(self, stream, request, deadlines)
         except BaseException:
             self.abandon(stream)
             raise

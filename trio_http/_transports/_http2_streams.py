@@ -19,15 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from .._exceptions import ReadTimeout, StreamReset, WriteTimeout
+from .._exceptions import StreamReset
 from .._headers import Headers
 from .._response import Response
 from .._streams import AsyncByteStream, BytesContent
 from ._http2_state import sendable_bytes
-from ._net import phase_deadline, timeout_error
 
 if TYPE_CHECKING:
-    from .._config import Timeouts as TimeoutConfig
+    from .._deadlines import Deadlines
     from .._request import Request
     from ._http2 import HTTP2Connection
     from ._http2_events import StreamState
@@ -85,21 +84,20 @@ async def send_request_body(
     conn: HTTP2Connection,
     stream: StreamState,
     request: Request,
-    timeout: TimeoutConfig,
-    total_deadline: float,
+    deadlines: Deadlines,
 ) -> None:
     """Send the request body on ``stream`` and end it. A checkpoint when there is a body."""
     if stream.local_closed:
         return
     body = request.stream
     if isinstance(body, BytesContent):
-        if await _send_data(conn, stream, body.body, timeout, total_deadline):
+        if await _send_data(conn, stream, body.body, deadlines):
             _end_request(conn, stream)
         return
     chunks = aiter(body)
     try:
         async for chunk in chunks:
-            if not await _send_data(conn, stream, chunk, timeout, total_deadline):
+            if not await _send_data(conn, stream, chunk, deadlines):
                 return
     finally:
         # Stopped early (an early answer, a reset, a timeout): close the
@@ -121,8 +119,7 @@ async def _send_data(
     conn: HTTP2Connection,
     stream: StreamState,
     data: bytes,
-    timeout: TimeoutConfig,
-    total_deadline: float,
+    deadlines: Deadlines,
 ) -> bool:
     """Queue ``data`` as DATA frames within the flow windows.
 
@@ -148,8 +145,8 @@ async def _send_data(
         )
         if size == 0 or h.queued_bytes > _SEND_HIGH_WATER:
             if deadline == _INF:
-                deadline = phase_deadline(timeout.write, total_deadline)
-            await _wait_to_send(conn, stream, size == 0, deadline, total_deadline)
+                deadline = deadlines.phase("write", trio.current_time())
+            await _wait_to_send(conn, stream, size == 0, deadline, deadlines)
             continue
         h.send_data(stream_id, bytes(view[offset : offset + size]))
         offset += size
@@ -163,7 +160,7 @@ async def _wait_to_send(
     stream: StreamState,
     for_window: bool,
     deadline: float,
-    total_deadline: float,
+    deadlines: Deadlines,
 ) -> None:
     # What is queued must go out first: the peer only opens its window
     # again after receiving (and reading) it.
@@ -179,7 +176,7 @@ async def _wait_to_send(
             await conn.wait_drained()
     if scope.cancelled_caught:
         what = "waiting for the server's flow-control window" if for_window else "sending"
-        raise timeout_error(WriteTimeout, deadline, total_deadline, what)
+        raise deadlines.expired("write", deadline, what)
 
 
 # -- the response ------------------------------------------------------------
@@ -189,15 +186,14 @@ async def receive_head(
     conn: HTTP2Connection,
     stream: StreamState,
     request: Request,
-    timeout: TimeoutConfig,
-    total_deadline: float,
+    deadlines: Deadlines,
 ) -> Response:
     """Wait for the response head on ``stream`` (1xx heads go to the request's hook).
 
     A checkpoint. Raises the stream's error, or :class:`ReadTimeout` after
     the read timeout.
     """
-    deadline = phase_deadline(timeout.read, total_deadline)
+    deadline = deadlines.phase("read", trio.current_time())
     with trio.CancelScope(deadline=deadline) as scope:
         while True:
             if stream.informational is not None:
@@ -211,13 +207,13 @@ async def receive_head(
                 break
             await wait_for_wake(stream)
     if scope.cancelled_caught:
-        raise timeout_error(ReadTimeout, deadline, total_deadline, "waiting for the response")
+        raise deadlines.expired("read", deadline, "waiting for the response")
     assert stream.headers is not None
     extensions: dict[str, Any] = {"trailers": Headers(), "http2_stream_id": stream.stream_id}
     return Response(
         stream.status,
         headers=Headers.from_raw(stream.headers),
-        stream=H2Body(conn, stream, extensions, timeout.read, total_deadline),
+        stream=H2Body(conn, stream, extensions, deadlines),
         request=request,
         http_version="HTTP/2",
         extensions=extensions,
@@ -240,21 +236,19 @@ class H2Body(AsyncByteStream):
     :meth:`aclose` finishes the stream (:meth:`HTTP2Connection.abandon`).
     """
 
-    __slots__ = ("_conn", "_done", "_extensions", "_read_timeout", "_stream", "_total_deadline")
+    __slots__ = ("_conn", "_deadlines", "_done", "_extensions", "_stream")
 
     def __init__(
         self,
         conn: HTTP2Connection,
         stream: StreamState,
         extensions: dict[str, Any],
-        read_timeout: float | None,
-        total_deadline: float,
+        deadlines: Deadlines,
     ) -> None:
         self._conn = conn
         self._stream = stream
         self._extensions = extensions
-        self._read_timeout = read_timeout
-        self._total_deadline = total_deadline
+        self._deadlines = deadlines
         self._done = False
 
     def __aiter__(self) -> H2Body:
@@ -301,13 +295,11 @@ class H2Body(AsyncByteStream):
                 return None
             if stream.error is not None:
                 raise stream.error
-            deadline = phase_deadline(self._read_timeout, self._total_deadline)
+            deadline = self._deadlines.phase("read", trio.current_time())
             with trio.CancelScope(deadline=deadline) as scope:
                 await wait_for_wake(stream)
             if scope.cancelled_caught:
-                raise timeout_error(
-                    ReadTimeout, deadline, self._total_deadline, "reading the response body"
-                )
+                raise self._deadlines.expired("read", deadline, "reading the response body")
 
     def take_ready(self) -> list[bytes] | None:
         """The whole body when the stream has already ended; else ``None``.

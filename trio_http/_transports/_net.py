@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, final
 import trio
 
 from .._config import MIN_READ_SIZE, TLS_FEED_SIZE
-from .._exceptions import ConnectError, SSLError, Timeout, TotalTimeout
+from .._exceptions import ConnectError, SSLError
 from ._tls_context import CertTypes, VerifyTypes, create_ssl_context
 
 if TYPE_CHECKING:
@@ -482,19 +482,3 @@ class DirectSocket:
                 continue  # woken with nothing to read: wait again
             receiver.note_read(len(data))
             return data
-
-
-def phase_deadline(timeout: float | None, total_deadline: float) -> float:
-    """The deadline of a phase with ``timeout`` seconds, within the overall one."""
-    if timeout is None:
-        return total_deadline
-    return min(trio.current_time() + timeout, total_deadline)
-
-
-def timeout_error(
-    kind: type[Timeout], phase_deadline: float, total_deadline: float, what: str
-) -> Timeout:
-    """The phase's timeout, or :class:`TotalTimeout` when the overall deadline bound."""
-    if total_deadline <= phase_deadline:
-        return TotalTimeout(f"the overall request deadline expired while {what}")
-    return kind(f"timed out while {what}")

@@ -39,19 +39,16 @@ from typing import TYPE_CHECKING, Union
 
 import trio
 
-from .._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, KEEPALIVE_PROBE_AFTER, Limits
+from .._config import DEFAULT_LIMITS, KEEPALIVE_PROBE_AFTER, Limits
 from .._exceptions import (
     ClientStateError,
     ConnectError,
-    ConnectTimeout,
-    PoolTimeout,
     ReadError,
     RemoteProtocolError,
-    TotalTimeout,
     WriteError,
 )
-from ._base import AsyncBaseTransport
-from ._deadlines import DeadlineWatch
+from ._base import AsyncBaseTransport, request_deadlines
+from ._deadline_watch import DeadlineWatch
 from ._http2_state import HTTP2Settings, RetryableStreamError, why_not_resent
 from ._http11 import HTTP11Connection
 from ._net import (
@@ -66,7 +63,7 @@ from ._origins import OriginTable
 from ._pool_policy import NEW_CONNECTION, PoolPolicy, Waiter, _NewConnection
 
 if TYPE_CHECKING:
-    from .._config import Timeouts as Timeout
+    from .._deadlines import Deadlines
     from .._request import Request
     from .._response import Response
 
@@ -158,20 +155,20 @@ class ConnectionPool(AsyncBaseTransport):
     async def handle_async_request(self, request: Request) -> Response:
         if self._closed:
             raise ClientStateError("the connection pool is closed")
-        timeout: Timeout = request.extensions.get("timeout") or DEFAULT_TIMEOUT
+        deadlines = request_deadlines(request)
         origin = request.url.origin
         fresh = False
         http2_retries = lost_retries = 0
         while True:
             conn: Connection | None = None
             if self._may_speak_http2(origin):
-                conn = await self._http2_connection_for(request, origin, timeout)
+                conn = await self._http2_connection_for(request, origin, deadlines)
             if conn is None:
-                conn = await self._acquire(request, origin, timeout, fresh=fresh)
+                conn = await self._acquire(request, origin, deadlines, fresh=fresh)
             if type(conn) is not HTTP11Connection:
                 assert conn is not None
                 try:
-                    return await conn.handle_request(request, timeout)
+                    return await conn.handle_request(request, deadlines)
                 except RetryableStreamError as exc:
                     lost = exc.lost
                     why = why_not_resent(
@@ -195,7 +192,7 @@ class ConnectionPool(AsyncBaseTransport):
             assert isinstance(conn, HTTP11Connection)
             reused = conn.request_count > 0
             try:
-                return await conn.handle_request(request, timeout)
+                return await conn.handle_request(request, deadlines)
             except _RETRYABLE:
                 # A keep-alive connection the server closed just as we sent:
                 # nothing reached the application, so an idempotent request
@@ -222,7 +219,7 @@ class ConnectionPool(AsyncBaseTransport):
         return scheme == "http" and not self._http1
 
     async def _http2_connection_for(
-        self, request: Request, origin: Origin, timeout: Timeout
+        self, request: Request, origin: Origin, deadlines: Deadlines
     ) -> Connection | None:
         """A connection for a request to an origin that may speak HTTP/2.
 
@@ -244,11 +241,11 @@ class ConnectionPool(AsyncBaseTransport):
                 # Another request is connecting to this origin: HTTP/2 would
                 # let us share its connection, so wait for it.
                 if deadline is None:
-                    deadline = self._pool_deadline(request, timeout)
+                    deadline = deadlines.phase("pool", trio.current_time())
                 with trio.move_on_at(deadline):
                     await pending.wait()
                 if not pending.is_set():
-                    raise self._pool_timeout_error(request, origin, timeout, deadline)
+                    raise _pool_timeout(request, origin, deadlines, deadline, "an HTTP/2 stream")
                 continue
             if self._origins.has_connections(origin):
                 # Every stream slot is taken: another connection if the
@@ -257,49 +254,26 @@ class ConnectionPool(AsyncBaseTransport):
                 self._close_all(to_close)
                 if granted is None:
                     if deadline is None:
-                        deadline = self._pool_deadline(request, timeout)
+                        deadline = deadlines.phase("pool", trio.current_time())
                     conn = self._origins.least_busy(origin)
                     slot = await conn.wait_for_slot(deadline)
                     if slot:
                         return conn
                     if slot is None:
-                        raise self._pool_timeout_error(request, origin, timeout, deadline)
+                        raise _pool_timeout(
+                            request, origin, deadlines, deadline, "an HTTP/2 stream"
+                        )
                     continue  # that connection is draining: look again
                 assert granted is NEW_CONNECTION
-                opening = self._open(request, origin, timeout)
+                opening = self._open(request, origin, deadlines)
             else:
-                opening = self._acquire(request, origin, timeout, fresh=False)
+                opening = self._acquire(request, origin, deadlines, fresh=False)
             event = self._connecting[origin] = trio.Event()
             try:
                 return await opening
             finally:
                 del self._connecting[origin]
                 event.set()
-
-    def _pool_deadline(self, request: Request, timeout: Timeout) -> float:
-        deadline: float = request.extensions.get("deadline", _INF)
-        if timeout.pool is not None:
-            deadline = min(deadline, trio.current_time() + timeout.pool)
-        return deadline
-
-    def _pool_timeout_error(
-        self,
-        request: Request,
-        origin: Origin,
-        timeout: Timeout,
-        deadline: float,
-        what: str = "HTTP/2 stream",
-    ) -> Exception:
-        """The error for a wait for ``what`` that reached ``deadline``."""
-        if request.extensions.get("deadline", _INF) <= deadline:
-            return TotalTimeout(
-                "the overall request deadline expired while waiting for a connection",
-                request=request,
-            )
-        return PoolTimeout(
-            f"no {what} to {origin[1]}:{origin[2]} became free within {timeout.pool} s",
-            request=request,
-        )
 
     async def _start_http2(self, stream: trio.abc.Stream, origin: Origin) -> HTTP2Connection:
         from ._http2 import HTTP2Connection
@@ -341,7 +315,7 @@ class ConnectionPool(AsyncBaseTransport):
     # -- HTTP/1.1 and opening -----------------------------------------------
 
     async def _acquire(
-        self, request: Request, origin: tuple[str, str, int], timeout: Timeout, *, fresh: bool
+        self, request: Request, origin: Origin, deadlines: Deadlines, *, fresh: bool
     ) -> Connection:
         await trio.lowlevel.checkpoint_if_cancelled()
         policy = self._policy
@@ -350,11 +324,11 @@ class ConnectionPool(AsyncBaseTransport):
             granted, to_close = policy.acquire(origin, now, fresh=fresh)
             self._close_all(to_close)
             if granted is None:
-                granted = await self._wait_for_grant(request, origin, timeout, fresh)
+                granted = await self._wait_for_grant(request, origin, deadlines, fresh)
             # A granted connection goes straight to sending, which is the
             # schedule point; yielding here too would cost a scheduler pass.
             if granted is NEW_CONNECTION:
-                return await self._open(request, origin, timeout)
+                return await self._open(request, origin, deadlines)
             assert isinstance(granted, HTTP11Connection)
             # A request that must not be sent twice probes any reused
             # connection; others only one idle long enough to be suspect.
@@ -369,12 +343,12 @@ class ConnectionPool(AsyncBaseTransport):
             return granted
 
     async def _wait_for_grant(
-        self, request: Request, origin: tuple[str, str, int], timeout: Timeout, fresh: bool
+        self, request: Request, origin: Origin, deadlines: Deadlines, fresh: bool
     ) -> HTTP11Connection | _NewConnection:
         event = trio.Event()
         waiter: Waiter[HTTP11Connection] = Waiter(origin, event.set, fresh=fresh)
         self._policy.enqueue(waiter)
-        deadline = self._pool_deadline(request, timeout)
+        deadline = deadlines.phase("pool", trio.current_time())
         try:
             with trio.move_on_at(deadline):
                 await event.wait()
@@ -384,17 +358,12 @@ class ConnectionPool(AsyncBaseTransport):
         granted = waiter.granted
         if granted is None:
             self._close_all(self._policy.withdraw(waiter, trio.current_time()))
-            raise self._pool_timeout_error(request, origin, timeout, deadline, "connection")
+            raise _pool_timeout(request, origin, deadlines, deadline, "a connection")
         return granted
 
-    async def _open(
-        self, request: Request, origin: tuple[str, str, int], timeout: Timeout
-    ) -> Connection:
+    async def _open(self, request: Request, origin: Origin, deadlines: Deadlines) -> Connection:
         scheme, host, port = origin
-        total_deadline: float = request.extensions.get("deadline", _INF)
-        deadline = total_deadline
-        if timeout.connect is not None:
-            deadline = min(deadline, trio.current_time() + timeout.connect)
+        deadline = deadlines.phase("connect", trio.current_time())
         try:
             ssl_context = (
                 self._get_ssl_context(self._may_speak_http2(origin)) if scheme == "https" else None
@@ -408,14 +377,7 @@ class ConnectionPool(AsyncBaseTransport):
             raise
         if scope.cancelled_caught:
             self._close_all(self._policy.slot_failed(origin, trio.current_time()))
-            if total_deadline <= deadline:
-                raise TotalTimeout(
-                    "the overall request deadline expired while connecting", request=request
-                )
-            raise ConnectTimeout(
-                f"connecting to {host}:{port} took longer than {timeout.connect} s",
-                request=request,
-            )
+            raise deadlines.expired("connect", deadline, f"connecting to {host}:{port}", request)
         if self._closed:
             close_stream_nowait(stream)
             self._policy.slot_failed(origin, trio.current_time())
@@ -518,3 +480,11 @@ class ConnectionPool(AsyncBaseTransport):
             conn.close_nowait()
         self._connections.clear()
         await trio.lowlevel.checkpoint()
+
+
+def _pool_timeout(
+    request: Request, origin: Origin, deadlines: Deadlines, deadline: float, what: str
+) -> Exception:
+    """The error for a wait for ``what`` to ``origin`` that reached ``deadline``."""
+    where = f"waiting for {what} to {origin[1]}:{origin[2]}"
+    return deadlines.expired("pool", deadline, where, request)

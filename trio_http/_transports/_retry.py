@@ -10,26 +10,19 @@ of sleeping into a :class:`TotalTimeout`.
 
 from __future__ import annotations
 
-import math
 import time
 from typing import TYPE_CHECKING, final
 
 import trio
 
 from .._retries import RETRYABLE_ERRORS, Retry
-from ._base import AsyncBaseTransport
+from ._base import AsyncBaseTransport, request_deadlines
 
 if TYPE_CHECKING:
     from .._request import Request
     from .._response import Response
 
 __all__ = ["RetryTransport", "send_with_retries"]
-
-_INF = math.inf
-
-
-def _too_late(delay: float, deadline: float) -> bool:
-    return deadline != _INF and trio.current_time() + delay >= deadline
 
 
 async def send_with_retries(
@@ -48,7 +41,7 @@ async def send_with_retries(
         RequestException: the last error, when it was not retried.
     """
     attempts = retry.new_attempts()
-    deadline: float = request.extensions.get("deadline", _INF)
+    deadlines = request_deadlines(request)
     forcelist = retry.status_forcelist
     while True:
         delay: float | None
@@ -56,7 +49,7 @@ async def send_with_retries(
             response = await transport.handle_async_request(request)
         except RETRYABLE_ERRORS as exc:
             delay = attempts.after_error(request, exc)
-            if delay is None or _too_late(delay, deadline):
+            if delay is None or deadlines.too_late(delay, trio.current_time()):
                 raise
         else:
             if response.status_code not in forcelist:
@@ -64,7 +57,7 @@ async def send_with_retries(
             delay = attempts.after_response(
                 request, response.status_code, response.headers, time.time()
             )
-            if delay is None or _too_late(delay, deadline):
+            if delay is None or deadlines.too_late(delay, trio.current_time()):
                 return response
             await response.aclose()
         await trio.sleep(delay)

@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any, final
 
 import trio
 
-from .._config import DEFAULT_TIMEOUT
 from .._exceptions import (
     ChunkedEncodingError,
     ConnectError,
@@ -48,25 +47,21 @@ from .._exceptions import (
     RemoteProtocolError,
     RequestException,
     SSLError,
-    Timeout,
-    TotalTimeout,
 )
 from .._headers import Headers
 from .._response import Response
 from .._streams import AsyncByteStream, BytesContent
-from ._base import AsyncBaseTransport
+from ._base import AsyncBaseTransport, request_deadlines
 
 if TYPE_CHECKING:
     import urllib3
 
-    from .._config import Timeouts
     from .._request import Request
     from ._net import CertTypes, VerifyTypes
 
 __all__ = ["READ_CHUNK", "Urllib3Transport"]
 
 READ_CHUNK = 64 * 1024  # bytes, the most one body read returns
-_INF = math.inf
 
 
 class _BodyAbandoned(Exception):
@@ -258,14 +253,6 @@ class _Urllib3Body(AsyncByteStream):
         await trio.lowlevel.checkpoint()
 
 
-def _timeout_error(
-    kind: type[Timeout], by_deadline: bool, what: str, request: Request
-) -> RequestException:
-    if by_deadline:
-        return TotalTimeout(f"the overall request deadline expired while {what}", request=request)
-    return kind(f"timed out while {what}", request=request)
-
-
 def _translate(exc: BaseException, request: Request, what: str) -> RequestException | None:
     """Map a urllib3 error onto trio_http's tree; None for foreign errors."""
     import urllib3.exceptions as u3
@@ -396,19 +383,15 @@ class Urllib3Transport(AsyncBaseTransport):
         """
         import urllib3  # loaded by __init__ already: a dictionary lookup
 
-        timeout: Timeouts = request.extensions.get("timeout") or DEFAULT_TIMEOUT
-        total_deadline: float = request.extensions.get("deadline", _INF)
-        connect, read = timeout.connect, timeout.read
-        connect_by_deadline = read_by_deadline = False
-        if total_deadline != _INF:
-            remaining = total_deadline - trio.current_time()
-            if remaining <= 0:
-                await trio.lowlevel.checkpoint()
-                raise TotalTimeout("the overall request deadline expired", request=request)
-            if connect is None or remaining < connect:
-                connect, connect_by_deadline = remaining, True
-            if read is None or remaining < read:
-                read, read_by_deadline = remaining, True
+        deadlines = request_deadlines(request)
+        now = trio.current_time()
+        if deadlines.total <= now:
+            await trio.lowlevel.checkpoint()
+            raise deadlines.expired("connect", now, "starting the request", request)
+        connect_by, read_by = deadlines.phase("connect", now), deadlines.phase("read", now)
+        # urllib3 wants seconds from now, or None for no limit.
+        connect = None if connect_by == math.inf else connect_by - now
+        read = None if read_by == math.inf else read_by - now
 
         stream = request.stream
         # A body in memory goes as bytes; a stream is pulled from Trio as sent.
@@ -443,7 +426,7 @@ class Urllib3Transport(AsyncBaseTransport):
 
         exchange = _Exchange(call, pump)
         try:
-            with trio.CancelScope(deadline=total_deadline) as scope:
+            with trio.CancelScope(deadline=deadlines.total) as scope:
                 response = await trio.to_thread.run_sync(
                     exchange.run, limiter=self.limiter, abandon_on_cancel=True
                 )
@@ -455,18 +438,13 @@ class Urllib3Transport(AsyncBaseTransport):
             if error is None:
                 raise
             if isinstance(error, ConnectTimeout):
-                error = _timeout_error(ConnectTimeout, connect_by_deadline, "connecting", request)
+                error = deadlines.expired("connect", connect_by, "connecting", request)
             elif isinstance(error, ReadTimeout):
-                error = _timeout_error(
-                    ReadTimeout, read_by_deadline, "waiting for the response", request
-                )
+                error = deadlines.expired("read", read_by, "waiting for the response", request)
             raise error from exc
         if scope.cancelled_caught:
             exchange.abandon()
-            raise TotalTimeout(
-                "the overall request deadline expired while waiting for the response",
-                request=request,
-            )
+            raise deadlines.expired("read", deadlines.total, "waiting for the response", request)
         assert response is not None
         return Response(
             response.status,
