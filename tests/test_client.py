@@ -316,7 +316,7 @@ async def test_block_ends_with_no_open_sockets_and_no_tasks(
                 break
             # One idle (TLS) connection, one busy with this unfinished body.
             assert pool.open_connections == 2
-        nursery = client._nursery  # type: ignore[attr-defined]
+        nursery = client._scope._nursery  # type: ignore[attr-defined]
         assert nursery is not None
     assert pool.open_connections == 0
     assert not nursery.child_tasks

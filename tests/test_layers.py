@@ -79,7 +79,10 @@ RULES = {
 }
 CLIENT = {
     "_client",
+    "_client_defaults",
     "_client_flow",
+    "_client_scope",
+    "_client_verbs",
     "_parallel",
     "_parallel_items",
     "_request_options",

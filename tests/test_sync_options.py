@@ -10,7 +10,7 @@ import pytest
 
 import trio_http
 from trio_http import Headers, Request
-from trio_http._client import USE_CLIENT_DEFAULT
+from trio_http._client_defaults import USE_CLIENT_DEFAULT
 from trio_http._sync_options import (
     client_settings,
     dispatch_hooks,

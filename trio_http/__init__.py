@@ -22,9 +22,9 @@ from ._auth import BasicAuth as BasicAuth
 from ._auth import FunctionAuth as FunctionAuth
 from ._auth import NetRCAuth as NetRCAuth
 from ._auth_digest import DigestAuth as DigestAuth
-from ._client import USE_CLIENT_DEFAULT as USE_CLIENT_DEFAULT
 from ._client import AsyncClient as AsyncClient
-from ._client import __version__ as __version__
+from ._client_defaults import USE_CLIENT_DEFAULT as USE_CLIENT_DEFAULT
+from ._client_defaults import __version__ as __version__
 from ._config import Limits as Limits
 from ._config import Timeouts as Timeouts
 from ._cookies import Cookies as Cookies

@@ -1,36 +1,39 @@
-"""``AsyncClient``: defaults, cookies, hooks, deadlines, and the nursery it owns.
+"""``AsyncClient``: defaults, cookies, hooks, and the nursery it owns.
 
-How this works. ``send`` opens one cancel scope for the overall deadline
-(``Timeout.total``) around everything: pool wait, DNS, connect, TLS, every
-redirect hop and, unless streaming, the body. Inside it,
-:func:`~._client_flow.send_following` follows redirects and drives auth
-flows around ``_send_single``, which does one exchange through the
-transports' front door (:class:`~._transports._default.TransportRouter`),
-applying cookies and event hooks.
-
-The client owns a nursery, opened by ``async with``: the transports'
-housekeeping runs there, and nothing the client starts outlives the block.
+How this works. ``send`` fixes the request's :class:`~._deadlines.Deadlines`
+and hands it to :func:`~._client_flow.send_whole`, which keeps the overall
+deadline, follows redirects and drives auth flows around ``_send_single``:
+one exchange through the transports' front door
+(:class:`~._transports._default.TransportRouter`), applying cookies and
+event hooks. The client owns a nursery (:class:`~._client_scope.ClientScope`),
+opened by ``async with``: the transports' housekeeping runs there, and
+nothing the client starts outlives the block.
 """
 
 from __future__ import annotations
 
 import datetime
-import enum
-import functools
-import importlib.util
-import inspect
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 import trio
 
 from ._auth import Auth, auth_from_value
-from ._client_flow import read_or_close, send_following
+from ._client_defaults import (
+    USE_CLIENT_DEFAULT,
+    EventHook,
+    _UseClientDefault,
+    call_hook,
+    default_headers,
+)
+from ._client_defaults import event_hooks as event_hooks_from
+from ._client_flow import failure_checkpoint, send_whole
+from ._client_scope import ClientScope
+from ._client_verbs import ClientVerbs
 from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MAX_REDIRECTS, Limits, Timeouts
 from ._cookies import Cookies
 from ._deadlines import Deadlines
-from ._exceptions import ClientStateError, RequestException
+from ._exceptions import RequestException
 from ._headers import Headers
 from ._parallel import DEFAULT_MAX_IN_FLIGHT, AsyncParallel, ErrorPolicy, ParallelItem
 from ._proxy_config import Proxy
@@ -45,7 +48,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Unpack
 
-    from ._request_options import AuthTypes, BuildRequestOptions, ClientRequestOptions
+    from ._request_options import AuthTypes, BuildRequestOptions, ParallelOptions
     from ._transports._base import AsyncBaseTransport
     from ._transports._default import CertTypes, VerifyTypes
     from ._types import (
@@ -60,56 +63,13 @@ if TYPE_CHECKING:
         URLTypes,
     )
 
-__all__ = ["USE_CLIENT_DEFAULT", "AsyncClient"]
+__all__ = ["AsyncClient"]
 
 _T = TypeVar("_T")
 
-__version__ = "0.1.0.dev0"
-USER_AGENT = f"trio_http/{__version__}"
-
-
-class _UseClientDefault(enum.Enum):
-    """Marker for "use the client's setting" in per-request arguments."""
-
-    token = 0
-
-    def __repr__(self) -> str:
-        return "USE_CLIENT_DEFAULT"
-
-
-USE_CLIENT_DEFAULT = _UseClientDefault.token
-EventHook = Callable[..., Any]
-
-
-class _State(enum.Enum):
-    UNOPENED = 1
-    OPEN = 2
-    CLOSED = 3
-
-
-@functools.lru_cache(maxsize=1)
-def accept_encoding() -> str:
-    """The Content-Encodings this process can decode, for Accept-Encoding."""
-    encodings = ["gzip", "deflate"]
-    if importlib.util.find_spec("brotli") or importlib.util.find_spec("brotlicffi"):
-        encodings.append("br")
-    if importlib.util.find_spec("zstandard"):
-        encodings.append("zstd")
-    return ", ".join(encodings)
-
-
-def _default_headers() -> Headers:
-    return Headers(
-        [
-            ("User-Agent", USER_AGENT),
-            ("Accept", "*/*"),
-            ("Accept-Encoding", accept_encoding()),
-        ]
-    )
-
 
 @final
-class AsyncClient:
+class AsyncClient(ClientVerbs):
     """An HTTP client for Trio programs, with a connection pool.
 
     Use it as an async context manager; the block owns everything the client
@@ -190,7 +150,7 @@ class AsyncClient:
     ) -> None:
         self.auth = auth
         self.params: QueryParamTypes | None = params
-        self.headers = _default_headers()
+        self.headers = default_headers()
         if headers is not None:
             self.headers.update(Headers(headers))
         self.cookies = Cookies(cookies)
@@ -199,14 +159,7 @@ class AsyncClient:
         if type(max_redirects) is not int or max_redirects < 0:
             raise ValueError("max_redirects must be a whole number >= 0")
         self.max_redirects = max_redirects
-        hooks = event_hooks or {}
-        unknown = set(hooks) - {"request", "response"}
-        if unknown:
-            raise ValueError(f"unknown event hook kinds: {sorted(unknown)}")
-        self.event_hooks: dict[str, list[EventHook]] = {
-            "request": list(hooks.get("request", ())),
-            "response": list(hooks.get("response", ())),
-        }
+        self.event_hooks: dict[str, list[EventHook]] = event_hooks_from(event_hooks)
         self.base_url = URL(base_url)
         if self.base_url.path and not self.base_url.path.endswith("/"):
             # "/api" + "items" should give "/api/items", not "/items".
@@ -227,9 +180,7 @@ class AsyncClient:
             http1=http1,
             http2=http2,
         )
-        self._state = _State.UNOPENED
-        self._nursery: trio.Nursery | None = None
-        self._nursery_manager: Any = None
+        self._scope = ClientScope()
 
     def mount(self, pattern: str, transport: AsyncBaseTransport) -> None:
         """Route requests whose URL matches ``pattern`` to ``transport``.
@@ -254,30 +205,7 @@ class AsyncClient:
     # -- lifecycle --------------------------------------------------------
 
     async def __aenter__(self) -> AsyncClient:
-        if self._state is not _State.UNOPENED:
-            raise ClientStateError("an AsyncClient can be opened once; create a new one instead")
-        manager = trio.open_nursery()
-        nursery = self._nursery = await manager.__aenter__()
-        self._nursery_manager = manager
-        router = self._router
-        try:
-            # Every transport, mounted ones included, is entered (an ASGI app
-            # transport opens its own nursery there) and gets its housekeeping
-            # started: with start, not start_soon, so that a pool's nursery
-            # for HTTP/2 reader tasks exists before the first request.
-            await router.__aenter__()
-            try:
-                await nursery.start(router.run_housekeeping)
-            except BaseException:
-                await router.aclose()
-                raise
-        except BaseException:
-            nursery.cancel_scope.cancel()
-            self._nursery_manager = None
-            await manager.__aexit__(None, None, None)
-            self._state = _State.CLOSED
-            raise
-        self._state = _State.OPEN
+        await self._scope.open(self._router)
         return self
 
     async def __aexit__(
@@ -286,35 +214,12 @@ class AsyncClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool | None:
-        self._state = _State.CLOSED
-        try:
-            # No cancel scope may wrap this: the router exits scopes (an ASGI
-            # transport's nursery) that were entered outside it. Each
-            # transport bounds its own close and closes sockets before its
-            # first checkpoint, so a cancellation here leaves nothing open.
-            await self._router.aclose()
-        finally:
-            assert self._nursery is not None
-            self._nursery.cancel_scope.cancel()
-            manager, self._nursery_manager = self._nursery_manager, None
-            # The block's own exception (if any) propagates as it is: the
-            # nursery only waits for the client's background tasks here, so
-            # a single request's error never turns into an exception group.
-            await manager.__aexit__(None, None, None)
+        await self._scope.close(self._router)
         return None
 
     @property
     def is_closed(self) -> bool:
-        return self._state is _State.CLOSED
-
-    def _check_open(self) -> None:
-        if self._state is not _State.OPEN:
-            if self._state is _State.UNOPENED:
-                raise ClientStateError(
-                    "the client is not open: use it inside "
-                    "'async with trio_http.AsyncClient() as client:'"
-                )
-            raise ClientStateError("the client is closed: its 'async with' block has ended")
+        return self._scope.is_closed
 
     # -- building requests ------------------------------------------------
 
@@ -409,45 +314,29 @@ class AsyncClient:
             RequestException: one subclass per failure, never a group.
             ClientStateError: used outside the client's ``async with``.
         """
-        response: Response | None = None
         try:
-            self._check_open()
+            self._scope.check_open()
             timeout = request.extensions.get("timeout")
             timeouts = self.timeout if timeout is None else Timeouts.from_value(timeout)
-            deadlines = request.deadlines = Deadlines.start(timeouts, trio.current_time())
+            request.deadlines = Deadlines.start(timeouts, trio.current_time())
             follow = (
                 self.follow_redirects
                 if follow_redirects is USE_CLIENT_DEFAULT
                 else follow_redirects
             )
-            auth_flow = self._build_auth(request, auth)
-            if not deadlines.has_total:
-                # No overall deadline: skip the cancel scope (per-request cost).
-                response = await send_following(
-                    self._send_single, request, auth_flow, follow, self.max_redirects
-                )
-                if not stream:
-                    await read_or_close(response)
-                return response
-            with trio.CancelScope(deadline=deadlines.total) as scope:
-                response = await send_following(
-                    self._send_single, request, auth_flow, follow, self.max_redirects
-                )
-                if not stream:
-                    await read_or_close(response)
-            if scope.cancelled_caught:
-                if response is not None:
-                    await response.aclose()
-                raise deadlines.expired(
-                    "read", deadlines.total, "sending the request and reading its response", request
-                )
+            return await send_whole(
+                self._send_single,
+                request,
+                self._build_auth(request, auth),
+                follow,
+                self.max_redirects,
+                stream=stream,
+            )
         except Exception as exc:
             if isinstance(exc, RequestException) and exc.request is None:
                 exc.request = request
-            await _failure_checkpoint()
+            await failure_checkpoint()
             raise
-        assert response is not None
-        return response
 
     def _build_auth(self, request: Request, auth: AuthTypes | _UseClientDefault) -> Auth | None:
         value = self.auth if auth is USE_CLIENT_DEFAULT else auth
@@ -460,7 +349,7 @@ class AsyncClient:
 
     async def _send_single(self, request: Request) -> Response:
         for hook in self.event_hooks["request"]:
-            await _call_hook(hook, request)
+            await call_hook(hook, request)
         jar: Cookies | None = request.extensions.get("cookies")
         (jar if jar is not None else self.cookies).set_cookie_header(request)
         started = trio.current_time()
@@ -477,50 +366,11 @@ class AsyncClient:
                 if jar is not None:
                     jar.extract_cookies(response)
             for hook in self.event_hooks["response"]:
-                await _call_hook(hook, response)
+                await call_hook(hook, response)
         except BaseException:
             await response.aclose()
             raise
         return response
-
-    # -- the verbs --------------------------------------------------------
-
-    async def request(
-        self,
-        method: str,
-        url: URLTypes,
-        *,
-        content: RequestContentTypes | None = None,
-        data: RequestData | None = None,
-        files: RequestFiles | None = None,
-        json: JSONTypes = None,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | _UseClientDefault = USE_CLIENT_DEFAULT,
-        follow_redirects: bool | _UseClientDefault = USE_CLIENT_DEFAULT,
-        timeout: TimeoutTypes | _UseClientDefault = USE_CLIENT_DEFAULT,
-        # Whatever the transports read: no precise value type exists.
-        extensions: dict[str, Any] | None = None,
-    ) -> Response:
-        """Build and send a request; the response body is read.
-
-        A checkpoint. See :meth:`send` for errors and cancellation.
-        """
-        options: BuildRequestOptions = {
-            "content": content,
-            "data": data,
-            "files": files,
-            "json": json,
-            "params": params,
-            "headers": headers,
-            "cookies": cookies,
-            "timeout": timeout,
-            "extensions": extensions,
-        }
-        return await self._build_and_send(
-            method, url, options, stream=False, auth=auth, follow_redirects=follow_redirects
-        )
 
     async def _build_and_send(
         self,
@@ -538,84 +388,12 @@ class AsyncClient:
         closed client) fails at one too.
         """
         try:
-            self._check_open()
+            self._scope.check_open()
             request = self.build_request(method, url, **options)
         except Exception:
-            await _failure_checkpoint()
+            await failure_checkpoint()
             raise
         return await self.send(request, stream=stream, auth=auth, follow_redirects=follow_redirects)
-
-    @asynccontextmanager
-    async def stream(
-        self,
-        method: str,
-        url: URLTypes,
-        *,
-        content: RequestContentTypes | None = None,
-        data: RequestData | None = None,
-        files: RequestFiles | None = None,
-        json: JSONTypes = None,
-        params: QueryParamTypes | None = None,
-        headers: HeaderTypes | None = None,
-        cookies: CookieTypes | None = None,
-        auth: AuthTypes | _UseClientDefault = USE_CLIENT_DEFAULT,
-        follow_redirects: bool | _UseClientDefault = USE_CLIENT_DEFAULT,
-        timeout: TimeoutTypes | _UseClientDefault = USE_CLIENT_DEFAULT,
-        # Whatever the transports read: no precise value type exists.
-        extensions: dict[str, Any] | None = None,
-    ) -> AsyncIterator[Response]:
-        """Send a request and yield the response with its body unread.
-
-        ``async with client.stream("GET", url) as r: async for chunk in
-        r.aiter_bytes(): ...``. The response is closed when the block ends;
-        leaving early closes the connection (it is not reused).
-        """
-        options: BuildRequestOptions = {
-            "content": content,
-            "data": data,
-            "files": files,
-            "json": json,
-            "params": params,
-            "headers": headers,
-            "cookies": cookies,
-            "timeout": timeout,
-            "extensions": extensions,
-        }
-        response = await self._build_and_send(
-            method, url, options, stream=True, auth=auth, follow_redirects=follow_redirects
-        )
-        try:
-            yield response
-        finally:
-            await response.aclose()
-
-    async def get(self, url: URLTypes, **kwargs: Unpack[ClientRequestOptions]) -> Response:
-        """Send a GET request. Keyword arguments as for :meth:`request`."""
-        return await self.request("GET", url, **kwargs)
-
-    async def head(self, url: URLTypes, **kwargs: Unpack[ClientRequestOptions]) -> Response:
-        """Send a HEAD request. Keyword arguments as for :meth:`request`."""
-        return await self.request("HEAD", url, **kwargs)
-
-    async def options(self, url: URLTypes, **kwargs: Unpack[ClientRequestOptions]) -> Response:
-        """Send an OPTIONS request. Keyword arguments as for :meth:`request`."""
-        return await self.request("OPTIONS", url, **kwargs)
-
-    async def post(self, url: URLTypes, **kwargs: Unpack[ClientRequestOptions]) -> Response:
-        """Send a POST request. Keyword arguments as for :meth:`request`."""
-        return await self.request("POST", url, **kwargs)
-
-    async def put(self, url: URLTypes, **kwargs: Unpack[ClientRequestOptions]) -> Response:
-        """Send a PUT request. Keyword arguments as for :meth:`request`."""
-        return await self.request("PUT", url, **kwargs)
-
-    async def patch(self, url: URLTypes, **kwargs: Unpack[ClientRequestOptions]) -> Response:
-        """Send a PATCH request. Keyword arguments as for :meth:`request`."""
-        return await self.request("PATCH", url, **kwargs)
-
-    async def delete(self, url: URLTypes, **kwargs: Unpack[ClientRequestOptions]) -> Response:
-        """Send a DELETE request. Keyword arguments as for :meth:`request`."""
-        return await self.request("DELETE", url, **kwargs)
 
     # -- many requests at once ----------------------------------------------
 
@@ -624,12 +402,8 @@ class AsyncClient:
         self,
         requests: Iterable[ParallelItem] | AsyncIterable[ParallelItem],
         *,
-        max_in_flight: int = ...,
-        max_per_host: int | None = ...,
-        ordered: bool = ...,
-        errors: ErrorPolicy = ...,
         handler: None = ...,
-        timeout: float | None = ...,
+        **options: Unpack[ParallelOptions],
     ) -> AsyncParallel[Response]: ...
 
     @overload
@@ -637,12 +411,8 @@ class AsyncClient:
         self,
         requests: Iterable[ParallelItem] | AsyncIterable[ParallelItem],
         *,
-        max_in_flight: int = ...,
-        max_per_host: int | None = ...,
-        ordered: bool = ...,
-        errors: ErrorPolicy = ...,
         handler: Callable[[Response], Awaitable[_T]],
-        timeout: float | None = ...,
+        **options: Unpack[ParallelOptions],
     ) -> AsyncParallel[_T]: ...
 
     def parallel(
@@ -697,7 +467,7 @@ class AsyncClient:
             ValueError: a bound below 1 or an unknown ``errors`` policy.
             ClientStateError: the client is not open (outside its ``async with``).
         """
-        self._check_open()
+        self._scope.check_open()
         return AsyncParallel(
             self,
             requests,
@@ -708,22 +478,3 @@ class AsyncClient:
             handler=handler,
             timeout=timeout,
         )
-
-
-async def _failure_checkpoint() -> None:
-    """The checkpoint of a request that failed, before its error is raised.
-
-    A loop that goes on to its next request after an error must still let
-    other tasks run (a dying connection's tasks among them). A cancellation
-    that is already pending wins; one arriving during the yield does not
-    replace the error, so a fan-out cancelling its siblings still sees
-    each one's own failure.
-    """
-    await trio.lowlevel.checkpoint_if_cancelled()
-    await trio.lowlevel.cancel_shielded_checkpoint()
-
-
-async def _call_hook(hook: EventHook, value: Any) -> None:
-    result = hook(value)
-    if inspect.isawaitable(result):
-        await result

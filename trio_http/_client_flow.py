@@ -1,7 +1,10 @@
-"""One request's way through redirects and auth challenges, around single exchanges.
+"""One request's way through redirects and auth challenges, within its overall deadline.
 
-How this works. :func:`send_following` sends a request with a given
-``send_one`` (the client's single exchange: cookies, hooks, transport) and,
+How this works. :func:`send_whole` runs everything under one cancel scope
+for the overall deadline (``Timeouts.total``): pool wait, DNS, connect, TLS,
+every redirect hop and, unless streaming, the body. :func:`send_following`
+sends a request with a given ``send_one`` (the client's single exchange:
+cookies, hooks, transport) and,
 while the response is a redirect to follow, asks the pure
 :func:`~._redirects.build_redirect_request` for the next hop. On the origin
 the request started at, an :class:`~._auth.Auth` flow generator drives the
@@ -16,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+import trio
+
 from ._exceptions import RequestException
 from ._redirects import build_redirect_request
 
@@ -24,12 +29,70 @@ if TYPE_CHECKING:
     from ._request import Request
     from ._response import Response
 
-__all__ = ["REDIRECT_BODY_DRAIN_MAX", "read_or_close", "send_following"]
+__all__ = [
+    "REDIRECT_BODY_DRAIN_MAX",
+    "failure_checkpoint",
+    "read_or_close",
+    "send_following",
+    "send_whole",
+]
 
 # A redirect's own body is read (to keep the connection) only up to this size.
 REDIRECT_BODY_DRAIN_MAX = 64 * 1024
 
 SendOne = Callable[["Request"], Awaitable["Response"]]
+
+
+async def send_whole(
+    send_one: SendOne,
+    request: Request,
+    auth: Auth | None,
+    follow_redirects: bool,
+    max_redirects: int,
+    *,
+    stream: bool,
+) -> Response:
+    """Send ``request`` (redirects, auth) within its overall deadline.
+
+    ``request.deadlines`` must be set. Unless ``stream``, the final body is
+    read too. A checkpoint.
+
+    Raises:
+        TotalTimeout: the overall deadline passed.
+    """
+    deadlines = request.deadlines
+    assert deadlines is not None
+    response: Response | None = None
+    if not deadlines.has_total:
+        # No overall deadline: skip the cancel scope (per-request cost).
+        response = await send_following(send_one, request, auth, follow_redirects, max_redirects)
+        if not stream:
+            await read_or_close(response)
+        return response
+    with trio.CancelScope(deadline=deadlines.total) as scope:
+        response = await send_following(send_one, request, auth, follow_redirects, max_redirects)
+        if not stream:
+            await read_or_close(response)
+    if scope.cancelled_caught:
+        if response is not None:
+            await response.aclose()
+        what = "sending the request and reading its response"
+        raise deadlines.expired("read", deadlines.total, what, request)
+    assert response is not None
+    return response
+
+
+async def failure_checkpoint() -> None:
+    """The checkpoint of a request that failed, before its error is raised.
+
+    A loop that goes on to its next request after an error must still let
+    other tasks run (a dying connection's tasks among them). A cancellation
+    that is already pending wins; one arriving during the yield does not
+    replace the error, so a fan-out cancelling its siblings still sees
+    each one's own failure.
+    """
+    await trio.lowlevel.checkpoint_if_cancelled()
+    await trio.lowlevel.cancel_shielded_checkpoint()
 
 
 async def send_following(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Union
 
 if TYPE_CHECKING:
     from ._auth import Auth
-    from ._client import _UseClientDefault
+    from ._client_defaults import _UseClientDefault
     from ._parallel import ErrorPolicy
     from ._request import Request
     from ._transports._default import CertTypes as CertTypes

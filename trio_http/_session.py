@@ -20,7 +20,7 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mappin
 from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from ._auth import NetRCAuth
-from ._client import USE_CLIENT_DEFAULT
+from ._client_defaults import USE_CLIENT_DEFAULT
 from ._config import MAX_REDIRECTS
 from ._cookies import Cookies
 from ._parallel import DEFAULT_MAX_IN_FLIGHT, ParallelItem, validate_options
@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 
     from typing_extensions import Unpack
 
-    from ._client import AsyncClient, _UseClientDefault
+    from ._client import AsyncClient
+    from ._client_defaults import _UseClientDefault
     from ._portal import Portal
     from ._request_options import (
         AuthTypes,

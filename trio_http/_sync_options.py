@@ -23,7 +23,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from ._client import USE_CLIENT_DEFAULT, __version__, accept_encoding
+from ._client_defaults import USE_CLIENT_DEFAULT, __version__, accept_encoding
 from ._exceptions import InvalidSchema
 from ._headers import Headers
 from ._request import Request

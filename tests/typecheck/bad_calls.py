@@ -18,11 +18,11 @@ def _expect_ints(results: Parallel[int]) -> None:
 
 async def async_client_calls(client: AsyncClient) -> None:
     await client.get(URL, timout=5)  # E: Unexpected keyword argument "timout" for "get"
-    await client.post(URL, timeout="5")  # E: Argument "timeout" to "post" of "AsyncClient"
+    await client.post(URL, timeout="5")  # E: Argument "timeout" to "post"
     await client.get(URL, follow_redirects="yes")  # E: Argument "follow_redirects" to "get"
     await client.get(URL, allow_redirects=False)  # E: Unexpected keyword argument "allow_redirects"
-    await client.put(URL, data=5)  # E: Argument "data" to "put" of "AsyncClient"
-    await client.delete(URL, auth="user:pass")  # E: Argument "auth" to "delete" of "AsyncClient"
+    await client.put(URL, data=5)  # E: Argument "data" to "put"
+    await client.delete(URL, auth="user:pass")  # E: Argument "auth" to "delete"
     await client.request("GET", URL, timout=5)  # E: Unexpected keyword argument "timout"
 
 
