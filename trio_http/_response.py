@@ -278,6 +278,8 @@ class Response(ResponseText):
         if self._stream_consumed:
             self._start_reading()  # raises: a body is read once
         pipeline = ByteStage(self._content_decoder(), None)  # before the stream is touched
+        # AsyncByteStream declares take_ready; a body given as a plain async
+        # iterable (Response(stream=generator)) has none.
         take_ready = getattr(self.stream, "take_ready", None)
         ready = take_ready() if take_ready is not None else None
         if ready is None:
