@@ -254,12 +254,22 @@ def _write_config(server: Nginx) -> None:
         root html;
         location = /ok { default_type text/plain; return 200 "ok"; }
         location = /redirect { return 302 /ok; }
+        # An upload sink: nginx reads the whole body (request buffering)
+        # before it answers, so a client never sees an early response.
+        location = /upload {
+            client_max_body_size 0;
+            client_body_buffer_size 1m;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header Transfer-Encoding "";
+            proxy_pass http://127.0.0.1:HTTP_PORT/ok;
+        }
         location = /gzip.txt {
             gzip on;
             gzip_types text/plain;
             gzip_min_length 0;
         }
-    """
+    """.replace("HTTP_PORT", str(server.http_port))
     conf = f"""
 {user}
 daemon off;

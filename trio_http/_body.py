@@ -129,6 +129,8 @@ class Rechunker:
         if size is None:
             return [data] if data else []
         buffer = self._buffer
+        if not buffer and len(data) == size:
+            return [data]  # already one whole chunk: no copy
         if len(buffer) + len(data) < size:
             buffer += data
             return []

@@ -415,5 +415,9 @@ def validate_request_url(url: URL) -> None:
             f"only 'http' and 'https' can be requested.{hint}"
         )
     if not url.host:
-        shown = url._render(mask_userinfo(url._userinfo))
+        parts = url._parts()
+        if url._path == "/":
+            # "http://" was normalised to "http:///": show it as typed.
+            parts = (*parts[:4], "", *parts[5:])
+        shown = render(parts, mask_userinfo(url._userinfo))
         raise InvalidURL(f"Invalid URL {shown!r}: no host supplied")

@@ -34,6 +34,7 @@ from ._base import AsyncBaseTransport
 from ._pool import ConnectionPool
 from ._proxy import NoProxyRouter, ProxyTransport
 from ._retry import send_with_retries
+from ._tls_context import SYSTEM_TRUST, require_truststore, verify_from_environment
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -80,7 +81,9 @@ class TransportRouter(AsyncBaseTransport):
             proxy mounts for the same pattern.
         proxy: see :class:`AsyncClient`; proxies apply only when the
             default transport is built here.
-        trust_env: read proxies from the environment when ``proxy`` is None.
+        trust_env: read proxies from the environment when ``proxy`` is None,
+            and CA files from ``SSL_CERT_FILE``/``SSL_CERT_DIR`` when
+            ``verify`` is True.
         retry: retries applied to every request, or None.
         pool_options: keyword arguments for the pool (``verify``, ``cert``,
             ``limits``, ``local_address``, ``uds``, ``http1``, ``http2``).
@@ -96,6 +99,8 @@ class TransportRouter(AsyncBaseTransport):
         retry: Retry | None = None,
         **pool_options: Any,
     ) -> None:
+        if transport is None:
+            pool_options["verify"] = _verify_setting(pool_options.get("verify", True), trust_env)
         self.default = transport if transport is not None else _pool_factory(**pool_options)
         self._mounts: list[tuple[URLPattern, AsyncBaseTransport]] = []
         self._retry = retry
@@ -285,6 +290,23 @@ def open_proxy_transport(
     return ProxyTransport(
         proxy, verify=verify, cert=cert, limits=limits, local_address=local_address
     )
+
+
+def _verify_setting(verify: VerifyTypes, trust_env: bool) -> VerifyTypes:
+    """``verify`` as the pool and proxies get it: the environment's CA files applied.
+
+    With ``trust_env``, ``verify=True`` means ``SSL_CERT_FILE`` or
+    ``SSL_CERT_DIR`` when set (read now, as proxies are). ``"system"``
+    without truststore installed fails here, not at the first request.
+
+    Raises:
+        ImportError: ``verify="system"`` and truststore is not installed.
+    """
+    if trust_env:
+        verify = verify_from_environment(verify, os.environ)
+    if isinstance(verify, str) and verify == SYSTEM_TRUST:
+        require_truststore()
+    return verify
 
 
 def _declares_everything(transport: object) -> bool:

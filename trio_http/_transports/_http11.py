@@ -47,14 +47,16 @@ from .._headers import Headers
 from .._response import Response
 from .._streams import AsyncByteStream, BytesContent
 from ._deadline_watch import DeadlineWatch
+from ._h11_body_room import body_room, take_body
 from ._http11_body import H11Body, ReadyBody
-from ._http11_errors import body_error, protocol_error, read_error
+from ._http11_errors import body_error, protocol_error, read_error, tls_alert_error
 from ._http11_upload import exchange_streamed
 from ._net import (
     IO_ERRORS,
     DirectSocket,
     Receiver,
     close_stream_nowait,
+    pending_tls_alert,
     socket_readable,
 )
 
@@ -284,6 +286,12 @@ class HTTP11Connection:
         try:
             return await self._direct.send_head(head), None
         except IO_ERRORS as exc:
+            # Right after the handshake, a server refusing the (missing)
+            # client certificate may have reset the connection: its alert
+            # says why, and no read will reach it now.
+            alert = pending_tls_alert(self._stream) if self.request_count == 1 else None
+            if alert is not None:
+                raise tls_alert_error(alert, request) from exc
             return False, WriteError(
                 f"connection broke while sending the request: {exc!r}", request=request
             )
@@ -338,7 +346,9 @@ class HTTP11Connection:
             try:
                 data = await self._direct.receive_due()
             except IO_ERRORS as exc:
-                raise read_error(exc, "waiting for the response", request) from exc
+                raise read_error(
+                    exc, "waiting for the response", request, h.trailing_data[0]
+                ) from exc
             if data:
                 self.response_started = True
             elif h.their_state is h11.SEND_RESPONSE and not self.response_started:
@@ -349,12 +359,12 @@ class HTTP11Connection:
             try:
                 h.receive_data(bytes(data))
             except h11.RemoteProtocolError as exc:
-                raise protocol_error(exc, request) from exc
+                raise protocol_error(exc, request, h.trailing_data[0]) from exc
             while True:
                 try:
                     event = h.next_event()
                 except h11.RemoteProtocolError as exc:
-                    raise protocol_error(exc, request) from exc
+                    raise protocol_error(exc, request, h.trailing_data[0]) from exc
                 event_type = type(event)
                 if event is h11.NEED_DATA:
                     break  # receive more
@@ -412,36 +422,55 @@ class HTTP11Connection:
             reason_phrase=event.reason.decode("latin-1"),
         )
 
-    async def receive_body_event(
-        self, request: Request, deadlines: Deadlines
-    ) -> h11.Data | h11.EndOfMessage:
+    async def receive_body_chunk(self, request: Request, deadlines: Deadlines) -> bytes | None:
+        """The next piece of the response body, or None at its end. A checkpoint.
+
+        Inside a stretch of body bytes (:func:`body_room`) what the socket
+        returns is handed on as it is and only counted in h11; everything
+        else (framing, the last byte of a count, a read that crosses a
+        chunk's end) goes through h11.
+        """
         h = self._h11
         while True:
-            try:
-                event = h.next_event()
-            except h11.RemoteProtocolError as exc:
-                raise body_error(exc, request) from exc
-            if event is h11.NEED_DATA:
-                deadline = deadlines.phase("read", trio.current_time())
-                data = None
+            room = body_room(h)
+            if not room:
                 try:
-                    if deadline == _INF:
-                        data = await self._receive_some()
-                    else:
-                        with trio.CancelScope(deadline=deadline):
-                            data = await self._receive_some()
-                except IO_ERRORS as exc:
-                    raise read_error(exc, "reading the response body", request) from exc
-                if data is None:
-                    raise deadlines.expired("read", deadline, "reading the response body")
-                try:
-                    h.receive_data(bytes(data))
+                    event = h.next_event()
                 except h11.RemoteProtocolError as exc:
                     raise body_error(exc, request) from exc
-                continue
-            if type(event) is h11.Data or type(event) is h11.EndOfMessage:
-                return event
-            raise RemoteProtocolError(f"unexpected event {event!r} in body", request=request)
+                if type(event) is h11.Data:
+                    return bytes(event.data)
+                if type(event) is h11.EndOfMessage:
+                    return None
+                if event is not h11.NEED_DATA:
+                    raise RemoteProtocolError(
+                        f"unexpected event {event!r} in body", request=request
+                    )
+            data = await self._receive_body_bytes(request, deadlines)
+            if 0 < len(data) <= room:
+                take_body(h, len(data))
+                return data if type(data) is bytes else bytes(data)
+            try:
+                h.receive_data(bytes(data))
+            except h11.RemoteProtocolError as exc:
+                raise body_error(exc, request) from exc
+
+    async def _receive_body_bytes(
+        self, request: Request, deadlines: Deadlines
+    ) -> bytes | bytearray:
+        deadline = deadlines.phase("read", trio.current_time())
+        data = None
+        try:
+            if deadline == _INF:
+                data = await self._receive_some()
+            else:
+                with trio.CancelScope(deadline=deadline):
+                    data = await self._receive_some()
+        except IO_ERRORS as exc:
+            raise read_error(exc, "reading the response body", request) from exc
+        if data is None:
+            raise deadlines.expired("read", deadline, "reading the response body")
+        return data
 
     def response_complete(self) -> None:
         """The body was read to its end: reuse the connection if clean."""

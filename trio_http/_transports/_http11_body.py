@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import h11
 import trio
 
 from .._streams import AsyncByteStream
@@ -51,13 +50,13 @@ class H11Body(AsyncByteStream):
             await trio.lowlevel.checkpoint_if_cancelled()
             return self._pending.pop(0)
         try:
-            event = await self._conn.receive_body_event(self._request, self._deadlines)
+            data = await self._conn.receive_body_chunk(self._request, self._deadlines)
         except BaseException:
             self._done = True
             self._conn.discard()
             raise
-        if type(event) is h11.Data:
-            return bytes(event.data)
+        if data is not None:
+            return data
         self._done = True
         self._conn.response_complete()
         raise StopAsyncIteration

@@ -41,6 +41,7 @@ from .._exceptions import (
     ReadError,
     RemoteProtocolError,
     RequestException,
+    SSLError,
     WriteError,
 )
 from .._response import Response
@@ -49,7 +50,9 @@ from ._http2_engine import H2Engine
 from ._http2_events import StreamRouter, StreamState, protocol_error
 from ._http2_state import MAX_STREAM_ID, HTTP2Settings, RetryableStreamError, SlotWaiter
 from ._http2_streams import receive_head, request_headers, send_request_body
-from ._net import IO_ERRORS, Receiver, close_stream_nowait
+from ._net import IO_ERRORS, Receiver, close_stream_nowait, pending_tls_alert
+from ._net_errors import tls_failure
+from ._wrong_protocol import http1_reply_to_http2
 
 if TYPE_CHECKING:
     from .._deadlines import Deadlines
@@ -222,7 +225,14 @@ class HTTP2Connection:
             try:
                 await send_all(data)
             except IO_ERRORS as exc:
-                self._fail(WriteError(f"the HTTP/2 connection broke while sending: {exc!r}"))
+                # A reset right after the handshake: the server's TLS alert
+                # (a refused client certificate) says why.
+                alert = pending_tls_alert(self._stream) if self.request_count <= 1 else None
+                self._fail(
+                    WriteError(f"the HTTP/2 connection broke while sending: {exc!r}")
+                    if alert is None
+                    else SSLError(f"TLS failure while sending: {tls_failure(alert)}")
+                )
                 self.close_nowait()
                 return
 
@@ -273,8 +283,11 @@ class HTTP2Connection:
                     try:
                         data = await receive()
                     except IO_ERRORS as exc:
+                        reason = tls_failure(exc)  # a TLS alert: the server refused us
                         self._connection_failed(
                             ReadError(f"the HTTP/2 connection broke while reading: {exc!r}")
+                            if reason is None
+                            else SSLError(f"TLS failure while reading: {reason}")
                         )
                         return
                     if self._ping_sent_at is not None:
@@ -293,8 +306,12 @@ class HTTP2Connection:
                     except h2.exceptions.ProtocolError as exc:
                         # What came before the violation stands: a response
                         # completed in this read is delivered.
-                        router.dispatch(getattr(exc, "events_before", ()))
-                        self._connection_failed(protocol_error(exc))
+                        before = getattr(exc, "events_before", ())
+                        router.dispatch(before)
+                        http1 = None if before else http1_reply_to_http2(bytes(data[:256]))
+                        self._connection_failed(
+                            protocol_error(exc) if http1 is None else RemoteProtocolError(http1)
+                        )
                         return
                     router.dispatch(events)
                     if h.has_output:

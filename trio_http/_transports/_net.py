@@ -1,12 +1,13 @@
-"""Opening byte streams (TCP with happy eyeballs, TLS with ALPN, Unix sockets),
-and every path that reads or writes a connection around Trio's streams.
+"""Every path that reads or writes a connection around Trio's streams.
 
 Reading is done through :class:`Receiver`, which takes every TLS record
 already at hand per wake-up instead of one record per call, sizes reads to
 the traffic, and bounds what a connection keeps in memory between reads.
 :class:`DirectSocket` writes an HTTP/1.1 request head and reads its response
-head on a plain TCP socket's descriptor. SSL contexts are built in
-:mod:`._tls_context` and re-exported here.
+head on a plain TCP socket's descriptor. :func:`pending_tls_alert` reads
+the alert a TLS server sent before it reset the connection. Streams are
+opened in :mod:`._connect` and SSL contexts built in :mod:`._tls_context`;
+both are re-exported here.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, final
 import trio
 
 from .._config import MIN_READ_SIZE, TLS_FEED_SIZE
-from .._exceptions import ConnectError, SSLError
+from ._connect import negotiated_protocol, open_stream
 from ._tls_context import CertTypes, VerifyTypes, create_ssl_context
 
 if TYPE_CHECKING:
@@ -31,72 +32,16 @@ __all__ = [
     "Receiver",
     "VerifyTypes",
     "create_ssl_context",
+    "negotiated_protocol",
     "next_read_size",
     "open_stream",
+    "pending_tls_alert",
     "socket_readable",
 ]
 
-HAPPY_EYEBALLS_DELAY = 0.25  # seconds, RFC 8305 §5 recommends 250 ms
 # RFC 8446 §5.1 (RFC 5246 §6.2.1 for TLS 1.2): a record carries at most 2^14
 # bytes of plaintext, and OpenSSL's read returns one record at most.
 _TLS_RECORD_PLAINTEXT = 16 * 1024
-
-
-async def open_stream(
-    host: str,
-    port: int,
-    *,
-    ssl_context: ssl.SSLContext | None,
-    server_hostname: str | None = None,
-    local_address: str | None = None,
-    uds: str | None = None,
-) -> trio.abc.Stream:
-    """Open a TCP (or Unix) connection, then TLS over it when asked.
-
-    A checkpoint. Cancellation closes whatever was opened.
-
-    Raises:
-        ConnectError: DNS failure, refused or unreachable.
-        SSLError: the TLS handshake failed (bad certificate, protocol).
-    """
-    try:
-        if uds is not None:
-            stream: trio.abc.Stream = await trio.open_unix_socket(uds)
-        else:
-            stream = await trio.open_tcp_stream(
-                host,
-                port,
-                happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
-                local_address=local_address,
-            )
-    except OSError as exc:
-        raise ConnectError(f"could not connect to {host}:{port}: {exc}") from exc
-    if ssl_context is None:
-        return stream
-    tls = trio.SSLStream(
-        stream,
-        ssl_context,
-        server_hostname=server_hostname or host,
-        https_compatible=True,
-    )
-    try:
-        await tls.do_handshake()
-    except BaseException as exc:
-        await trio.aclose_forcefully(stream)
-        if isinstance(exc, ssl.SSLError):
-            raise SSLError(f"TLS handshake with {host}:{port} failed: {exc}") from exc
-        if isinstance(exc, (trio.BrokenResourceError, OSError)):
-            raise SSLError(f"TLS handshake with {host}:{port} failed: {exc}") from exc
-        raise
-    return tls
-
-
-def negotiated_protocol(stream: trio.abc.Stream) -> str | None:
-    """The ALPN protocol the server chose, or None (plain TCP, no ALPN)."""
-    if isinstance(stream, trio.SSLStream):
-        protocol: str | None = stream.selected_alpn_protocol()
-        return protocol
-    return None
 
 
 # -- helpers shared by the connection kinds -------------------------------
@@ -146,6 +91,48 @@ def socket_readable(stream: trio.abc.Stream, *, if_broken: bool) -> bool:
     except (OSError, ValueError):
         return if_broken
     return bool(readable)
+
+
+def pending_tls_alert(stream: trio.abc.Stream) -> ssl.SSLError | None:
+    """The TLS alert the server sent that nothing read yet, or None.
+
+    A TLS 1.3 server that refuses a missing client certificate sends its
+    alert once the client's side of the handshake is done, then closes. If
+    the client's first request is still unread there, the close turns into
+    a reset; Trio marks the stream broken when writing the request fails,
+    and no later read reaches the alert. The kernel still holds the bytes
+    that came before the reset: this reads what is ready, without waiting
+    (not a checkpoint), hands it to OpenSSL and returns the error OpenSSL
+    raises for it. What it reads is gone for the stream: call it only on a
+    connection that is being closed anyway.
+    """
+    if not isinstance(stream, trio.SSLStream):
+        return None
+    ssl_object = getattr(stream, "_ssl_object", None)
+    incoming = getattr(stream, "_incoming", None)
+    sock = socket_of(stream)
+    if not (
+        isinstance(ssl_object, ssl.SSLObject)
+        and isinstance(incoming, ssl.MemoryBIO)
+        and sock is not None
+    ):
+        return None
+    fd = sock.fileno()
+    if fd < 0:
+        return None
+    try:
+        ciphertext = os.read(fd, TLS_FEED_SIZE)
+    except OSError:  # nothing ready, or reset with nothing left
+        return None
+    incoming.write(ciphertext)
+    while True:
+        try:
+            if not ssl_object.read(_TLS_RECORD_PLAINTEXT):
+                return None  # close_notify: a clean close, no alert
+        except (ssl.SSLWantReadError, ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            return None
+        except ssl.SSLError as exc:
+            return exc
 
 
 def next_read_size(current: int, received: int, maximum: int) -> int:

@@ -1,8 +1,20 @@
-"""Client SSL contexts: built once per configuration, cached, never mutated.
+"""Client SSL contexts: built once per configuration and file version, cached.
 
-SSL contexts are expensive to build (loading certifi's bundle takes tens of
-milliseconds), so each distinct configuration is built once per process and
-cached; a context is never mutated after it is handed out.
+How this works. Building a context is expensive (loading certifi's bundle
+takes 10-20 ms), and a pool asks for one on every new connection. So each
+distinct configuration is built once and cached, and a context is never
+mutated after it is handed out. The cache key holds, beside the settings,
+the identity of every file the context read (device, inode, modification
+time, size): a CA bundle or client certificate replaced or edited on disk
+is read again by the next connection, for the price of one ``stat`` per
+file (about a microsecond) instead of a rebuild.
+
+``verify`` is ``True`` (certifi's bundle), ``False``, a CA file or
+directory, ``"system"`` (the operating system's trust store, through the
+optional ``truststore`` package), or the caller's ``ssl.SSLContext``, used
+as it is but for HTTP/2's ALPN offer (see :mod:`._tls_alpn`).
+:func:`verify_from_environment` applies ``SSL_CERT_FILE`` and
+``SSL_CERT_DIR`` when the client trusts the environment.
 """
 
 from __future__ import annotations
@@ -13,14 +25,32 @@ import ssl
 from typing import TYPE_CHECKING, Union
 
 from .._exceptions import SSLError
+from ._tls_alpn import offer_alpn_once
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
-__all__ = ["CertTypes", "VerifyTypes", "create_ssl_context"]
+__all__ = [
+    "SYSTEM_TRUST",
+    "CertTypes",
+    "VerifyTypes",
+    "create_ssl_context",
+    "require_truststore",
+    "verify_from_environment",
+]
 
 VerifyTypes = Union[bool, str, "os.PathLike[str]", ssl.SSLContext]
 CertTypes = Union[str, tuple[str, str], tuple[str, str, str], None]  # noqa: UP007
+
+#: ``verify=`` value for the operating system's trust store (``truststore``).
+SYSTEM_TRUST = "system"
+_TRUSTSTORE_MISSING = (
+    "verify='system' uses the operating system's trust store through the "
+    "truststore package, which is not installed: pip install 'trio_http[truststore]'"
+)
+
+# (st_dev, st_ino, st_mtime_ns, st_size) of a file, or None when it is missing.
+FileIdentity = tuple[int, int, int, int] | None
 
 
 @functools.lru_cache(maxsize=1)
@@ -30,26 +60,97 @@ def _certifi_where() -> str:
     return certifi.where()
 
 
-@functools.lru_cache(maxsize=32)
-def _build_context(verify: bool | str, cert: CertTypes, alpn: tuple[str, ...]) -> ssl.SSLContext:
+def require_truststore() -> None:
+    """Import ``truststore``, or explain how to install it.
+
+    Raises:
+        ImportError: truststore is not installed; the message names the extra.
+    """
+    try:
+        import truststore  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(_TRUSTSTORE_MISSING, name="truststore") from exc
+
+
+def verify_from_environment(verify: VerifyTypes, environ: Mapping[str, str]) -> VerifyTypes:
+    """``verify`` with ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` applied, as httpx does.
+
+    Only ``verify=True`` changes: to the file ``SSL_CERT_FILE`` names, else
+    to the directory ``SSL_CERT_DIR`` names (empty values are unset). Any
+    other value is the caller's explicit choice and wins.
+    """
+    if verify is not True:
+        return verify
+    return environ.get("SSL_CERT_FILE") or environ.get("SSL_CERT_DIR") or True
+
+
+def _identity(path: str) -> FileIdentity:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None  # building will say what is wrong with it
+    return (status.st_dev, status.st_ino, status.st_mtime_ns, status.st_size)
+
+
+def _files_read(verify: bool | str, cert: CertTypes) -> tuple[FileIdentity, ...]:
+    """The identity of each file the context for these settings reads."""
+    paths: list[str] = []
+    if verify is True:
+        paths.append(_certifi_where())
+    elif isinstance(verify, str) and verify != SYSTEM_TRUST:
+        paths.append(verify)
+    if isinstance(cert, str):
+        paths.append(cert)
+    elif cert is not None:
+        paths.extend(cert[:2])
+    return tuple(_identity(path) for path in paths)
+
+
+def _named_by_environment(path: str) -> str:
+    for variable in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        if os.environ.get(variable) == path:
+            return f" (named by {variable})"
+    return ""
+
+
+def _new_context(verify: bool | str) -> ssl.SSLContext:
     if verify is False:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+        return context
+    if verify == SYSTEM_TRUST:
+        require_truststore()
+        import truststore
+
+        system: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        return system
+    # Not create_default_context(): that adds the system store, and a caller
+    # who names a CA bundle (or relies on certifi's) must get exactly that
+    # trust. PROTOCOL_TLS_CLIENT checks hostnames and requires certificates.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if verify is True:
+        context.load_verify_locations(cafile=_certifi_where())
+    elif os.path.isdir(verify):
+        context.load_verify_locations(capath=verify)
+    elif os.path.isfile(verify):
+        context.load_verify_locations(cafile=verify)
     else:
-        # Not create_default_context(): that adds the system store, and a
-        # caller who names a CA bundle (or relies on certifi's) must get
-        # exactly that trust. PROTOCOL_TLS_CLIENT checks hostnames and
-        # requires certificates by default.
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        if verify is True:
-            context.load_verify_locations(cafile=_certifi_where())
-        elif os.path.isdir(verify):
-            context.load_verify_locations(capath=verify)
-        elif os.path.isfile(verify):
-            context.load_verify_locations(cafile=verify)
-        else:
-            raise OSError(f"could not find a CA bundle or directory at {verify!r}")
+        where = _named_by_environment(verify)
+        raise OSError(f"could not find a CA bundle or directory at {verify!r}{where}")
+    return context
+
+
+@functools.lru_cache(maxsize=32)
+def _build_context(
+    verify: bool | str,
+    cert: CertTypes,
+    alpn: tuple[str, ...],
+    files: tuple[FileIdentity, ...],
+) -> ssl.SSLContext:
+    # ``files`` is only part of the key: a changed file builds anew.
+    del files
+    context = _new_context(verify)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     # RFC 9113 §9.2: HTTP/2 needs TLS 1.2+, no compression and no
     # renegotiation; harmless for 1.1. Refusing renegotiation also keeps TLS
@@ -78,21 +179,30 @@ def create_ssl_context(
 ) -> ssl.SSLContext:
     """Return the (cached) client SSL context for these settings.
 
+    Not a checkpoint. A CA bundle or certificate file that changed on disk
+    since the cached context was built is read again.
+
     Args:
         verify: True (certifi's CAs), False (no verification), a CA bundle
-            file or directory path, or a ready ``ssl.SSLContext`` (used as is).
+            file or directory path, ``"system"`` (the operating system's
+            trust store; needs the ``truststore`` extra), or a ready
+            ``ssl.SSLContext``: used as is, except that one offering no
+            ALPN protocols is made to offer ``alpn`` when that includes
+            ``h2`` (once per context; see :mod:`._tls_alpn`).
         cert: client certificate: a PEM path holding cert and key, a
             ``(cert, key)`` pair, or ``(cert, key, password)``.
         alpn: protocols to offer, most preferred first.
 
     Raises:
         SSLError: the CA bundle or client certificate cannot be loaded.
+        ImportError: ``verify="system"`` without truststore installed.
     """
     if isinstance(verify, ssl.SSLContext):
+        offer_alpn_once(verify, alpn)
         return verify
     if isinstance(verify, os.PathLike):
         verify = os.fspath(verify)
     try:
-        return _build_context(verify, cert, tuple(alpn))
+        return _build_context(verify, cert, tuple(alpn), _files_read(verify, cert))
     except (OSError, ssl.SSLError) as exc:
         raise SSLError(f"could not load TLS settings: {exc}") from exc
