@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import select
 import ssl
+import threading
 from typing import TYPE_CHECKING, Any, final
 
 import trio
@@ -48,6 +49,22 @@ _TLS_RECORD_PLAINTEXT = 16 * 1024
 
 # What a broken or closed socket raises from send_all/receive_some.
 IO_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, OSError)
+
+# Ciphertext is read from the socket into one scratch buffer per thread,
+# not a new ``bytes`` per read: a read of a few hundred KiB would otherwise
+# be a fresh allocation that glibc maps, faults in page by page and unmaps
+# again. Safe to share: it is filled and fed to OpenSSL within one
+# synchronous call (Receiver._decrypt_ready), and a tail kept for the next
+# call is copied out first.
+_scratch = threading.local()
+
+
+def _scratch_buffer(size: int) -> memoryview:
+    """A writable view of at least ``size`` bytes, reused within this thread."""
+    buffer: bytearray | None = getattr(_scratch, "buffer", None)
+    if buffer is None or len(buffer) < size:
+        buffer = _scratch.buffer = bytearray(size)
+    return memoryview(buffer)
 
 
 def close_stream_nowait(stream: trio.abc.Stream) -> None:
@@ -190,7 +207,9 @@ class Receiver:
 
     Within one call (synchronous, so one connection at a time per thread)
     the plaintext (``max_bytes``) and one socket read (as much and a
-    record) are held.
+    record) are held. The socket read lands in one scratch buffer per
+    thread, reused by every connection (272 KiB with the default
+    ``max_bytes``), not in a new allocation per read.
 
     This reads two private attributes of ``trio.SSLStream``: its
     ``ssl.SSLObject`` and the ``ssl.MemoryBIO`` feeding it. Both are checked
@@ -315,10 +334,9 @@ class Receiver:
                 # read costs a syscall and wakes the sending side.
                 if not unfed:
                     # Enough to reach the limit, and the rest of a record.
-                    ciphertext = self._read_socket_nowait(limit - size + _TLS_RECORD_PLAINTEXT)
-                    if not ciphertext:
+                    unfed = self._read_socket_nowait(limit - size + _TLS_RECORD_PLAINTEXT)
+                    if not unfed:
                         break
-                    unfed = memoryview(ciphertext)
                 feed(unfed[:TLS_FEED_SIZE])
                 unfed = unfed[TLS_FEED_SIZE:]
                 continue
@@ -348,26 +366,30 @@ class Receiver:
     ) -> bytes | bytearray:
         return first if parts is None else b"".join(parts)
 
-    def _read_socket_nowait(self, max_bytes: int = TLS_FEED_SIZE) -> bytes:
-        """What the socket holds now, up to ``max_bytes``; b"" when nothing is ready.
+    def _read_socket_nowait(self, max_bytes: int = TLS_FEED_SIZE) -> memoryview | None:
+        """What the socket holds now, up to ``max_bytes``; None when nothing is ready.
 
-        An EOF reads as nothing: the socket reports it again to the next
-        awaited read, which handles it the way Trio does.
+        The bytes are in this thread's scratch buffer: feed them to OpenSSL
+        (or copy them) before the next read. An EOF reads as nothing: the
+        socket reports it again to the next awaited read, which handles it
+        the way Trio does.
         """
         sock = self._socket
         if sock is None:
-            return b""
+            return None
         fd = sock.fileno()  # afresh: a closed socket answers -1
         if fd < 0:
-            return b""
+            return None
+        view = _scratch_buffer(max_bytes)[:max_bytes]
         try:
-            return os.read(fd, max_bytes)
+            count = os.readv(fd, [view])
         except BlockingIOError:
-            return b""
+            return None
         except OSError as exc:
             self._error = trio.BrokenResourceError(f"socket error: {exc}")
             self._error.__cause__ = exc
-            return b""
+            return None
+        return view[:count] if count else None
 
     def has_ready(self) -> bool:
         """Whether the next :attr:`receive` will return at once (no waiting).
