@@ -330,7 +330,7 @@ class HTTP11Connection:
         deadlines: Deadlines,
     ) -> Response:
         event = await exchange_streamed(
-            self._stream, self._h11, request, head, deadlines, self._read_head
+            self._direct.send_all, self._h11, request, head, deadlines, self._read_head
         )
         return self._build_response(request, event, deadlines)
 

@@ -11,6 +11,7 @@ broken pipe with no answer, wins over what the read saw.
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 import h11
@@ -20,12 +21,13 @@ from .._exceptions import LocalProtocolError, WriteError
 from ._net import IO_ERRORS
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from .._deadlines import Deadlines
     from .._request import Request
 
-__all__ = ["exchange_streamed"]
+__all__ = ["SendAll", "exchange_streamed"]
+
+# Sends the pieces, in order, as one stream of bytes (a checkpoint).
+SendAll = Callable[[Sequence[bytes]], Awaitable[None]]
 
 # Events are immutable: one end-of-message event serves every request.
 _END_OF_MESSAGE = h11.EndOfMessage()
@@ -33,7 +35,7 @@ _INF = math.inf
 
 
 async def exchange_streamed(
-    stream: trio.abc.Stream,
+    send_all: SendAll,
     h: h11.Connection,
     request: Request,
     head: bytes,
@@ -48,7 +50,7 @@ async def exchange_streamed(
     connection in an unknown state, for the caller to close.
 
     Args:
-        stream: the connection's stream.
+        send_all: sends pieces of bytes on the connection (a checkpoint).
         h: the connection's h11 state; the head was sent through it.
         read_head: reads the final response head (a checkpoint).
 
@@ -56,7 +58,7 @@ async def exchange_streamed(
         WriteError, WriteTimeout, ReadTimeout, LocalProtocolError: or
         what the body source or ``read_head`` raises.
     """
-    await _send(stream, head, deadlines, "sending the request head")
+    await _send(send_all, [head], deadlines, "sending the request head")
     # The read timeout only starts once the upload is done: a server may
     # legitimately stay silent while it receives a long body.
     head_scope = trio.CancelScope(deadline=deadlines.total)
@@ -65,7 +67,7 @@ async def exchange_streamed(
 
     async def upload() -> None:
         try:
-            await _send_body(stream, h, request, deadlines)
+            await _send_body(send_all, h, request, deadlines)
         except Exception as exc:  # handed to the reading task below
             upload_error.append(exc)
             head_scope.cancel()
@@ -96,7 +98,7 @@ async def exchange_streamed(
 
 
 async def _send_body(
-    stream: trio.abc.Stream,
+    send_all: SendAll,
     h: h11.Connection,
     request: Request,
     deadlines: Deadlines,
@@ -104,9 +106,11 @@ async def _send_body(
     chunks = aiter(request.stream)
     try:
         async for chunk in chunks:
-            data = h.send(h11.Data(data=chunk))
-            if data:
-                await _send(stream, data, deadlines, "sending the request body")
+            # The framing pieces apart (chunked: size line, data, CRLF), so
+            # that the data is sent as it is, never joined into a copy.
+            pieces = h.send_with_data_passthrough(h11.Data(data=chunk))
+            if pieces:
+                await _send(send_all, pieces, deadlines, "sending the request body")
     finally:
         # Stopped early (an early answer, a timeout, a broken pipe): close
         # the body's iterator now, not whenever the collector finds it.
@@ -119,22 +123,22 @@ async def _send_body(
         # Content-Length promised more or fewer bytes than the body had.
         raise LocalProtocolError(f"request body does not match its length: {exc}") from exc
     if end:
-        await _send(stream, end, deadlines, "sending the request body")
+        await _send(send_all, [end], deadlines, "sending the request body")
 
 
 async def _send(
-    stream: trio.abc.Stream,
-    data: bytes,
+    send_all: SendAll,
+    data: list[bytes],
     deadlines: Deadlines,
     what: str,
 ) -> None:
     deadline = deadlines.phase("write", trio.current_time())
     try:
         if deadline == _INF:
-            await stream.send_all(data)
+            await send_all(data)
             return
         with trio.CancelScope(deadline=deadline) as scope:
-            await stream.send_all(data)
+            await send_all(data)
     except IO_ERRORS as exc:
         raise WriteError(f"connection broke while {what}: {exc!r}") from exc
     if scope.cancelled_caught:
