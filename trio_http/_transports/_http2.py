@@ -193,8 +193,8 @@ class HTTP2Connection:
     def _stop_accepting(self) -> None:
         self._router.stop_accepting()
 
-    def _connection_failed(self, error: Exception) -> None:
-        self._router.connection_failed(error)
+    def _connection_failed(self, error: Exception, *, refused: bool = False) -> None:
+        self._router.connection_failed(error, refused=refused)
 
     def _fail(self, error: Exception) -> None:
         """Fail every open stream; the connection's first error wins."""
@@ -228,11 +228,11 @@ class HTTP2Connection:
                 # A reset right after the handshake: the server's TLS alert
                 # (a refused client certificate) says why.
                 alert = pending_tls_alert(self._stream) if self.request_count <= 1 else None
-                self._fail(
-                    WriteError(f"the HTTP/2 connection broke while sending: {exc!r}")
-                    if alert is None
-                    else SSLError(f"TLS failure while sending: {tls_failure(alert)}")
-                )
+                if alert is not None:
+                    self._connection_failed(
+                        SSLError(f"TLS failure while sending: {tls_failure(alert)}"), refused=True
+                    )
+                self._fail(WriteError(f"the HTTP/2 connection broke while sending: {exc!r}"))
                 self.close_nowait()
                 return
 
@@ -284,11 +284,14 @@ class HTTP2Connection:
                         data = await receive()
                     except IO_ERRORS as exc:
                         reason = tls_failure(exc)  # a TLS alert: the server refused us
-                        self._connection_failed(
-                            ReadError(f"the HTTP/2 connection broke while reading: {exc!r}")
-                            if reason is None
-                            else SSLError(f"TLS failure while reading: {reason}")
-                        )
+                        if reason is None:
+                            self._connection_failed(
+                                ReadError(f"the HTTP/2 connection broke while reading: {exc!r}")
+                            )
+                        else:
+                            self._connection_failed(
+                                SSLError(f"TLS failure while reading: {reason}"), refused=True
+                            )
                         return
                     if self._ping_sent_at is not None:
                         self._ping_sent_at = None
@@ -309,9 +312,10 @@ class HTTP2Connection:
                         before = getattr(exc, "events_before", ())
                         router.dispatch(before)
                         http1 = None if before else http1_reply_to_http2(bytes(data[:256]))
-                        self._connection_failed(
-                            protocol_error(exc) if http1 is None else RemoteProtocolError(http1)
-                        )
+                        if http1 is None:
+                            self._connection_failed(protocol_error(exc))
+                        else:
+                            self._connection_failed(RemoteProtocolError(http1), refused=True)
                         return
                     router.dispatch(events)
                     if h.has_output:

@@ -68,6 +68,9 @@ class StreamRouter:
         self.window_waiters: set[StreamState] = set()
         self.slots = StreamSlots()
         self.error: Exception | None = None
+        # The server refused this client in a way any new connection would
+        # meet too (TLS refusal, another protocol): nothing is sent again.
+        self.refused = False
         self.goaway_last_id: int | None = None
         # Streams with new DATA whose request has not been woken yet: a
         # download arrives in many reads, and the shell wakes them once the
@@ -256,16 +259,19 @@ class StreamRouter:
         if on_draining is not None:
             on_draining()
 
-    def connection_failed(self, error: Exception) -> None:
+    def connection_failed(self, error: Exception, *, refused: bool = False) -> None:
         """The connection is done for: take no new stream from now on.
 
-        The first error is kept; :meth:`fail_streams` hands it to the open
-        streams once the reader has stopped. Stopping new streams at once
+        ``refused``: the server refused this client as it would on any
+        connection, so no stream is sent again elsewhere. The first error
+        is kept; :meth:`fail_streams` hands it to the open streams once the
+        reader has stopped. Stopping new streams at once
         matters: until the shell has unwound its tasks, the pool would
         otherwise keep handing out a connection that can only fail.
         """
         if self.error is None:
             self.error = error
+            self.refused = refused
         self.stop_accepting()
 
     def fail_streams(self, error: Exception) -> None:
@@ -288,9 +294,10 @@ class StreamRouter:
         """The error for a stream the connection ended under, at or below the last id.
 
         A stream that got no answer is sent again when its request is
-        idempotent (see RetryableStreamError); one answered in part fails.
+        idempotent (see RetryableStreamError), unless the server refused
+        this client; one answered in part fails.
         """
-        if stream.headers is None:
+        if stream.headers is None and not self.refused:
             return RetryableStreamError(
                 f"{error} before answering stream {stream.stream_id}", lost=copy_error(error)
             )
