@@ -196,8 +196,7 @@ def test_mapping_basics() -> None:
     assert "b" not in jar
     with pytest.raises(KeyError):
         jar["b"]
-    with pytest.raises(KeyError):
-        del jar["b"]
+    del jar["b"]  # a name that is not there: no error, as in requests
     assert jar.get("b") is None
     assert jar.get("b", "fallback") == "fallback"
 
@@ -355,3 +354,118 @@ def test_cached_cookie_header_drops_cookies_once_expired(monkeypatch: pytest.Mon
     assert cookie_header(jar, url) in ("short=lived; long=lived", "long=lived; short=lived")
     monkeypatch.setattr(time_module, "time", lambda: now + 120)
     assert cookie_header(jar, url) == "long=lived"
+
+
+# -- requests' jar API on Cookies ------------------------------------------------
+
+
+def test_set_with_value_none_removes_only_where_asked() -> None:
+    jar = Cookies()
+    jar.set("sid", "one", domain="a.example")
+    jar.set("sid", "two", domain="b.example")
+    assert jar.set("sid", None, domain="a.example") is None
+    assert jar.get_dict() == {"sid": "two"}
+    jar["sid"] = None
+    assert not jar
+
+
+def test_set_returns_the_cookie_with_requests_defaults() -> None:
+    cookie = Cookies().set("a", "1")
+    assert cookie is not None
+    assert (cookie.domain, cookie.path, cookie.discard) == ("", "/", True)
+    kept = Cookies().set("a", "1", expires=int(time.time()) + 60)
+    assert kept is not None and kept.discard is False
+
+
+def test_a_cookie_for_every_host_is_sent_whoever_made_it() -> None:
+    # requests' create_cookie leaves domain_specified False for "" domains;
+    # the host-only policy alone would send such a cookie nowhere.
+    cookie = http.cookiejar.Cookie(
+        0, "a", "1", None, False, "", False, False, "/", True, False, None, True, None, None, {}
+    )
+    jar = Cookies()
+    jar.set_cookie(cookie)
+    assert cookie_header(jar, "https://example.com/") == "a=1"
+    assert cookie.domain_specified is False  # the caller's cookie is left as it was
+    copied = Cookies()
+    copied.update(_jar_with(cookie))
+    assert cookie_header(copied, "http://other.org/x") == "a=1"
+
+
+def _jar_with(cookie: http.cookiejar.Cookie) -> http.cookiejar.CookieJar:
+    jar = http.cookiejar.CookieJar()
+    jar.set_cookie(cookie)
+    return jar
+
+
+def test_set_policy_applies_to_cached_cookie_headers() -> None:
+    jar = Cookies()
+    jar.set("a", "1", domain="example.com")
+    url = "https://example.com/"
+    assert cookie_header(jar, url) == "a=1"
+    jar.set_policy(http.cookiejar.DefaultCookiePolicy(blocked_domains=["example.com"]))
+    assert cookie_header(jar, url) is None
+    assert isinstance(jar.get_policy(), http.cookiejar.DefaultCookiePolicy)
+
+
+def test_pickled_jar_keeps_cookies_policy_and_stamps() -> None:
+    import pickle
+
+    jar = Cookies()
+    jar.extract_cookies(set_cookie_response("https://example.com/", "sid=abc; Path=/"))
+    jar.set("lang", "en", domain="example.com")
+    clone = pickle.loads(pickle.dumps(jar))
+    assert isinstance(clone, Cookies)
+    assert clone.get_dict() == jar.get_dict()
+    assert clone._stamps == jar._stamps
+    assert clone.get_policy().strict_ns_domain == jar.get_policy().strict_ns_domain  # type: ignore[attr-defined]
+    assert cookie_header(clone, "https://example.com/") == cookie_header(
+        jar, "https://example.com/"
+    )
+    assert cookie_header(clone, "https://sub.example.com/") == "lang=en"
+
+
+def test_copy_is_independent_and_keeps_the_policy() -> None:
+    jar = Cookies({"a": "1"})
+    clone = jar.copy()
+    clone["b"] = "2"
+    del jar["a"]
+    assert (jar.get_dict(), clone.get_dict()) == ({}, {"a": "1", "b": "2"})
+    assert clone.get_policy() is jar.get_policy()
+
+
+def test_extract_cookies_takes_the_request_explicitly() -> None:
+    jar = Cookies()
+    response = Response(200, headers={"Set-Cookie": "sid=abc"})
+    jar.extract_cookies(response, Request("GET", "https://example.com/"))
+    assert jar.list_domains() == ["example.com"]
+
+
+def test_clear_by_name_and_session_and_expired_cookies() -> None:
+    jar = Cookies()
+    jar.set("a", "1", domain="a.example")
+    jar.set("b", "2", domain="a.example")
+    jar.set("kept", "3", expires=int(time.time()) + 60)
+    jar.clear(name="a")
+    assert sorted(jar) == ["b", "kept"]
+    jar.clear_session_cookies()
+    assert sorted(jar) == ["kept"]
+    jar.jar.set_cookie(
+        http.cookiejar.Cookie(
+            0, "old", "x", None, False, "", True, False, "/", True, False, 1, False, None, None, {}
+        )
+    )
+    jar.clear_expired_cookies()
+    assert sorted(jar) == ["kept"]
+
+
+def test_set_accepts_a_morsel_and_refuses_other_values() -> None:
+    import http.cookies
+
+    loaded: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
+    loaded.load("sid=abc; Domain=example.com; Path=/app")
+    jar = Cookies()
+    jar.set("ignored", loaded["sid"])
+    assert jar.get("sid", domain="example.com", path="/app") == "abc"
+    with pytest.raises(TypeError):
+        jar.set("n", b"bytes")  # type: ignore[arg-type]

@@ -2,7 +2,7 @@
 
 Imports point down only::
 
-    surface    __init__, auth, exceptions: re-export what is below
+    surface    __init__ and the public modules (auth, models...): re-export what is below
     facade     the blocking API and its loop thread
     client     AsyncClient and the fan-out engine (and trio_http.testing)
     transports _transports/*: Trio I/O
@@ -46,10 +46,12 @@ VALUES = {
     "_header_fields",
     "_header_params",
     "_headers",
+    "_hooks",
     "_multipart",
     "_raw_body",
     "_request",
     "_response",
+    "_response_hand",
     "_response_head",
     "_response_text",
     "_status_codes",
@@ -61,6 +63,7 @@ VALUES = {
     "_url_query",
     "_urlpatterns",
     "_urls",
+    "_utils_headers",
     "structures",
 }
 RULES = {
@@ -70,12 +73,18 @@ RULES = {
     "_cookie_adapters",
     "_cookie_jar",
     "_cookie_limits",
+    "_cookie_mapping",
     "_cookies",
     "_no_proxy",
+    "_prepared",
     "_proxy_config",
     "_proxy_server",
     "_redirects",
     "_retries",
+    "_utils_bodies",
+    "_utils_network",
+    "_utils_urls",
+    "cookies",
 }
 CLIENT = {
     "_client",
@@ -92,16 +101,43 @@ CLIENT = {
     "testing",
 }
 FACADE = {
+    "_adapter_options",
+    "_adapters",
     "_api",
+    "_cli",
+    "_cli_args",
+    "_cli_commands",
+    "_cli_download",
+    "_cli_exits",
+    "_cli_fetch",
+    "_cli_names",
+    "_cli_output",
+    "_cli_request",
     "_demo",
     "__main__",
     "_portal",
     "_session",
+    "_session_adapters",
+    "_session_redirects",
+    "_session_send",
+    "_sync_environment",
     "_sync_loop",
     "_sync_options",
     "_sync_parallel",
 }
-SURFACE = {"__init__", "auth", "exceptions"}
+SURFACE = {
+    "__init__",
+    "adapters",
+    "auth",
+    "compat",
+    "exceptions",
+    "help",
+    "hooks",
+    "models",
+    "sessions",
+    "status_codes",
+    "utils",
+}
 INTERFACE = {"_transports._base"}
 FRONT_DOOR = {"_transports._default"}
 LAYER0 = VALUES | RULES

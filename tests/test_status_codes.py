@@ -40,9 +40,12 @@ def test_item_lookup_is_case_insensitive(name: str, value: int) -> None:
 
 
 def test_every_http_status_member_name_is_known() -> None:
+    # requests gives REQUEST_URI_TOO_LONG another number; its value wins.
+    reassigned = {"REQUEST_URI_TOO_LONG": 122}
     for status in HTTPStatus:
-        assert codes[status.name] == status.value
-        assert getattr(codes, status.name.lower()) == status.value
+        expected = reassigned.get(status.name, status.value)
+        assert codes[status.name] == expected
+        assert getattr(codes, status.name.lower()) == expected
 
 
 def test_unknown_item_raises_key_error() -> None:
@@ -93,3 +96,55 @@ def test_common_reason_phrases() -> None:
     assert reason_phrase(200) == "OK"
     assert reason_phrase(404) == "Not Found"
     assert reason_phrase(503) == "Service Unavailable"
+
+
+def _requests_names() -> dict[str, int]:
+    import requests
+
+    return {name: value for name, value in vars(requests.codes).items() if name != "name"}
+
+
+def test_every_requests_name_exists_with_the_same_number() -> None:
+    names = _requests_names()
+    assert len(names) > 200
+    mismatched = {
+        name: (value, codes.get(name), getattr(codes, name, None))
+        for name, value in names.items()
+        if codes.get(name) != value or getattr(codes, name, None) != value
+    }
+    assert mismatched == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("unordered", 425),
+        ("unordered_collection", 425),
+        ("too_early", 425),
+        ("TOO_EARLY", 425),
+        ("early-hints", 102),
+        ("checkpoint", 103),
+        ("uri_too_long", 414),
+        ("precondition", 428),
+        ("none", 444),
+        ("parental_controls", 450),
+    ],
+)
+def test_requests_aliases_and_their_last_value_wins(name: str, value: int) -> None:
+    assert codes[name] == value
+    assert getattr(codes, name) == value
+
+
+def test_request_uri_too_long_is_122_as_in_requests() -> None:
+    # requests files this name under the pre-standard 122, where HTTPStatus has 414.
+    assert codes.request_uri_too_long == _requests_names()["request_uri_too_long"] == 122
+    assert HTTPStatus.REQUEST_URI_TOO_LONG.value == 414
+    assert codes.request_uri_too_large == 414
+
+
+def test_unknown_name_differs_from_requests_by_raising() -> None:
+    import requests
+
+    assert requests.codes["no_such_status"] is None
+    with pytest.raises(KeyError):
+        codes["no_such_status"]

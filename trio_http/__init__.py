@@ -5,9 +5,16 @@ The public API is exactly what this module re-exports.
 
 from __future__ import annotations
 
+from . import adapters as adapters
 from . import auth as auth
+from . import cookies as cookies
 from . import exceptions as exceptions
+from . import hooks as hooks
+from . import models as models
+from . import sessions as sessions
+from . import status_codes as status_codes
 from . import structures as structures
+from . import utils as utils
 from ._api import delete as delete
 from ._api import get as get
 from ._api import head as head
@@ -72,12 +79,14 @@ from ._headers import Headers as Headers
 from ._parallel import AsyncParallel as AsyncParallel
 from ._parallel import ParallelResult as ParallelResult
 from ._parallel import ParallelStats as ParallelStats
+from ._prepared import PreparedRequest as PreparedRequest
 from ._proxy_config import Proxy as Proxy
 from ._request import Request as Request
 from ._response import Response as Response
 from ._retries import Retry as Retry
 from ._session import Session as Client
 from ._session import Session as Session
+from ._session import session as session
 from ._status_codes import codes as codes
 from ._streams import AsyncByteStream as AsyncByteStream
 from ._sync_parallel import Parallel as Parallel
@@ -135,6 +144,7 @@ __all__ = [
     "ParallelResult",
     "ParallelStats",
     "PoolTimeout",
+    "PreparedRequest",
     "Proxy",
     "ProxyError",
     "ProxyTransport",
@@ -170,17 +180,46 @@ __all__ = [
     "WriteError",
     "WriteTimeout",
     "__version__",
+    "adapters",
     "auth",
     "codes",
+    "cookies",
     "delete",
     "exceptions",
     "get",
     "head",
+    "hooks",
+    "models",
     "options",
     "parallel",
     "patch",
     "post",
     "put",
     "request",
+    "session",
+    "sessions",
+    "status_codes",
     "structures",
+    "utils",
 ]
+
+
+def _adopt_public_classes() -> None:
+    # The classes above are defined in private modules; they report the name
+    # users import them by, so that reprs, documentation references and
+    # pickles read "trio_http.Response". Pickling looks a class up again by
+    # __module__ and __qualname__, so only a class exported under its own
+    # name is adopted (Client, an alias of Session, is left to Session).
+    namespace = globals()
+    for name in __all__:
+        value = namespace[name]
+        if (
+            isinstance(value, type)
+            and value.__module__.startswith(__name__ + "._")
+            and value.__qualname__ == name
+        ):
+            value.__module__ = __name__
+
+
+_adopt_public_classes()
+del _adopt_public_classes

@@ -1,21 +1,29 @@
 """requests-style module functions: ``trio_http.get(url)`` and friends.
 
-Each call opens a :class:`Session`, sends one request and closes the
-session, as requests' functions do; use a ``Session`` to reuse connections.
-``parallel`` does the same for one blocking fan-out.
+Each call sends one request with a session of its own, as requests'
+functions do; use a ``Session`` to reuse connections. The call's client is
+opened, used and closed in one trip to the loop thread
+(:func:`~._sync_loop.send_once`); a streamed response keeps it open until
+the response is closed. ``parallel`` does the same for one blocking
+fan-out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from ._parallel import ParallelItem
-from ._session import in_new_session
+from ._session import Session
+from ._sync_loop import StreamPump, new_client, send_once, send_once_streaming
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from ._adapter_options import ClientOptions
+    from ._client import AsyncClient
+    from ._portal import Portal
+    from ._request import Request
     from ._request_options import (
         ParallelOptions,
         SessionGetOptions,
@@ -24,13 +32,81 @@ if TYPE_CHECKING:
         SessionRequestOptions,
     )
     from ._response import Response
+    from ._sync_options import ClientSettings
     from ._sync_parallel import Parallel
     from ._types import JSONTypes, QueryParamTypes, RequestData
     from ._urls import URL
 
-__all__ = ["delete", "get", "head", "options", "parallel", "patch", "post", "put", "request"]
+__all__ = [
+    "delete",
+    "get",
+    "head",
+    "in_new_session",
+    "options",
+    "parallel",
+    "patch",
+    "post",
+    "put",
+    "request",
+]
 
 T = TypeVar("T")
+
+
+@final
+class _OneShotSession(Session):
+    """The session of one module-level call (``trio_http.get``).
+
+    Its request opens a client, sends and closes the client in one hop
+    (:func:`~._sync_loop.send_once`); a streamed response keeps its client
+    open until the response is closed. A parallel() iterator uses the
+    session's clients, closed with the iterator.
+    """
+
+    def _request_client(
+        self, portal: Portal, settings: ClientSettings, options: ClientOptions
+    ) -> AsyncClient:
+        return new_client(
+            settings,
+            options,
+            cookies=self._session_jar(),
+            max_redirects=self.max_redirects,
+            transport=self._clients.transport,
+            mounts=self._transport_mounts(),
+        )
+
+    def _exchange(
+        self,
+        portal: Portal,
+        client: AsyncClient,
+        request: Request,
+        stream: bool,
+        send_options: dict[str, Any],
+    ) -> tuple[Response, StreamPump | None]:
+        if not stream:
+            return portal.call(send_once, client, request, send_options), None
+        sent, close_client = portal.call(send_once_streaming, portal, client, request, send_options)
+        pump = StreamPump(portal, sent, close_client)
+        sent.attach_blocking_body(pump)
+        return sent, pump
+
+    def _parallel_closed(self) -> None:
+        self.close()
+
+
+def in_new_session(call: Callable[[Session], T]) -> T:
+    """``call(session)`` with a session of its own: ``trio_http.get()`` and friends.
+
+    ``call`` makes one request or starts one ``parallel()``; what it opens
+    is closed once that is done (a streamed response or a parallel iterator
+    keeps it open until it is closed), or at once if ``call`` raises.
+    """
+    one_shot = _OneShotSession()
+    try:
+        return call(one_shot)
+    except BaseException:
+        one_shot.close()
+        raise
 
 
 def request(method: str, url: str | URL, **kwargs: Unpack[SessionRequestOptions]) -> Response:

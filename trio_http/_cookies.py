@@ -6,7 +6,8 @@ prefixes, ``Secure``, ``Expires`` and ``Max-Age``, refusal of cookies for a
 domain the response's host does not belong to). It talks to
 ``urllib.request``-shaped objects, so two tiny adapters (``_cookie_adapters``)
 present a :class:`Request` and a :class:`Response` in that shape; nothing else
-is reimplemented. How the jar itself is made and read is ``_cookie_jar``'s.
+is reimplemented. How the jar itself is made and read is ``_cookie_jar``'s;
+reading it by name, as requests' jar does, is ``_cookie_mapping``'s.
 
 On top, limits against a hostile server that the standard jar lacks (sizes,
 counts, the ``Cookie`` header's length), decided in ``_cookie_limits``: this
@@ -19,11 +20,18 @@ from __future__ import annotations
 import http.cookiejar
 import math
 import time
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import TYPE_CHECKING, final, overload
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from typing import TYPE_CHECKING, final
 
 from ._cookie_adapters import RequestAdapter, ResponseAdapter
-from ._cookie_jar import all_cookies, make_cookie, new_policy, stored_cookie
+from ._cookie_jar import (
+    all_cookies,
+    create_cookie,
+    for_every_host,
+    morsel_to_cookie,
+    new_policy,
+    stored_cookie,
+)
 from ._cookie_limits import (
     UNSTAMPED,
     Key,
@@ -35,32 +43,39 @@ from ._cookie_limits import (
     header_within_limit,
     new_stamp,
 )
+from ._cookie_mapping import CookieMapping
 from ._exceptions import CookieConflictError
 
 if TYPE_CHECKING:
-    from typing import TypeVar
+    from http.cookies import Morsel
 
     from ._request import Request
     from ._response import Response
 
-    _T = TypeVar("_T")
-
-__all__ = ["Cookies"]
+__all__ = ["CookieConflictError", "Cookies"]
 
 
 _HEADER_CACHE_SIZE = 256  # distinct (scheme, host, port, path) keys kept
 
+# What a pickled jar holds: its cookies, its policy, their stamps.
+_PickledJar = tuple[list[http.cookiejar.Cookie], http.cookiejar.CookiePolicy, dict[Key, Stamp]]
+
 
 @final
-class Cookies(MutableMapping[str, str]):
+class Cookies(CookieMapping, MutableMapping[str, str]):
     """A cookie jar that reads as a mapping from cookie names to values.
 
     A client keeps one: it stores the ``Set-Cookie`` headers of every
     response (:meth:`extract_cookies`) and adds a ``Cookie`` header with the
-    cookies that match each request's URL (:meth:`set_cookie_header`).
+    cookies that match each request's URL (:meth:`set_cookie_header`). It
+    also offers requests' ``RequestsCookieJar`` API (``set``, ``get`` with
+    ``domain``/``path``, ``get_dict``, ``list_domains``, ``iteritems``...);
+    ``trio_http.cookies.RequestsCookieJar`` is this class.
 
     Cookies set by hand with ``jar[name] = value`` or :meth:`set` without a
-    ``domain`` match every host, like requests' session cookies.
+    ``domain`` match every host, like requests' session cookies;
+    ``jar[name] = None`` and ``del jar[name]`` remove every cookie of that
+    name (a name that is not there is no error, as in requests).
 
     Limits: a cookie's name and value together hold at most 4096 bytes (a
     larger one from a server is ignored; set by hand it raises
@@ -71,7 +86,8 @@ class Cookies(MutableMapping[str, str]):
     The mapping view has one key per cookie name. When one name is stored
     for several domains or paths with different values, ``jar[name]`` raises
     :class:`CookieConflictError`; use :meth:`get` with ``domain``/``path``,
-    :meth:`get_dict`, or iterate :attr:`jar` for the full picture.
+    :meth:`get_dict`, ``items()``, or iterate :attr:`jar` for the
+    :class:`http.cookiejar.Cookie` objects.
 
     Args:
         cookies: initial cookies: another :class:`Cookies` (copied), a
@@ -95,10 +111,7 @@ class Cookies(MutableMapping[str, str]):
             | None
         ) = None,
     ) -> None:
-        # Cookie header per (scheme, host, port, path), valid while the jar's
-        # contents and the clock (earliest expiry) say nothing changed.
-        self._header_cache: dict[tuple[str, str, int | None, str], str] = {}
-        self._header_cache_key: tuple[tuple[object, ...], float] = ((), 0.0)
+        self._reset_caches()
         # When each cookie stored through this object was created and last
         # set; entries for cookies gone from the jar are pruned now and then.
         self._stamps: dict[Key, Stamp] = {}
@@ -109,9 +122,15 @@ class Cookies(MutableMapping[str, str]):
             if cookies is not None:
                 self.update(cookies)
 
+    def _reset_caches(self) -> None:
+        # Cookie header per (scheme, host, port, path), valid while the jar's
+        # contents and the clock (earliest expiry) say nothing changed.
+        self._header_cache: dict[tuple[str, str, int | None, str], str] = {}
+        self._header_cache_key: tuple[tuple[object, ...], float] = ((), 0.0)
+
     # -- requests and responses -------------------------------------------
 
-    def extract_cookies(self, response: Response) -> None:
+    def extract_cookies(self, response: Response, request: Request | None = None) -> None:
         """Store the cookies of ``response``'s ``Set-Cookie`` headers.
 
         Cookies the policy refuses (a domain the response's host is not in, a
@@ -123,14 +142,19 @@ class Cookies(MutableMapping[str, str]):
         set cookies for, or more than ``MAX_COOKIES`` in all, the least
         recently set are evicted.
 
+        Args:
+            response: the response.
+            request: the request it answers; default ``response.request``.
+
         Raises:
-            RuntimeError: the response has no request attached.
+            RuntimeError: no request is given and the response has none.
         """
         if "Set-Cookie" not in response.headers:
             return
-        request = response.request
         if request is None:
-            raise RuntimeError("cannot extract cookies from a response without a request")
+            request = response.request
+            if request is None:
+                raise RuntimeError("cannot extract cookies from a response without a request")
         jar = self.jar
         adapter = RequestAdapter(request)
         # What CookieJar.extract_cookies does, one cookie at a time so that
@@ -156,6 +180,7 @@ class Cookies(MutableMapping[str, str]):
         With ``request``, only if the jar's policy accepts it from there.
         ``stamp`` carries a copied cookie's stamp over.
         """
+        cookie = for_every_host(cookie)
         jar = self.jar
         key = cookie_key(cookie)
         previous = stored_cookie(jar, key)
@@ -238,102 +263,117 @@ class Cookies(MutableMapping[str, str]):
         elif value:
             request.headers["Cookie"] = value
 
-    # -- requests-style API ------------------------------------------------
+    # -- storing ------------------------------------------------------------
 
     def set(
         self,
         name: str,
-        value: str,
-        domain: str = "",
-        path: str = "/",
+        value: str | Morsel[str] | None,
+        domain: str | None = None,
+        path: str | None = None,
         *,
         secure: bool = False,
         expires: int | None = None,
-    ) -> None:
-        """Store a cookie.
+        discard: bool | None = None,
+        version: int = 0,
+        port: str | None = None,
+        comment: str | None = None,
+        comment_url: str | None = None,
+        rest: Mapping[str, str | None] | None = None,
+        rfc2109: bool = False,
+    ) -> http.cookiejar.Cookie | None:
+        """Store a cookie (requests' ``RequestsCookieJar.set``).
 
         Args:
             name: the cookie name.
-            value: the cookie value, sent as is.
-            domain: the host it is sent to (and, with a leading dot, its
-                subdomains); ``""`` sends it to every host.
-            path: the path prefix it is sent for.
+            value: the value, sent as is; an :class:`http.cookies.Morsel`
+                (whose own attributes are used, the other arguments
+                ignored); or ``None`` to remove the cookies called ``name``
+                (in ``domain`` and ``path`` when given).
+            domain: the host it is sent to, and its subdomains; ``None`` or
+                ``""`` sends it to every host.
+            path: the path prefix it is sent for; default ``"/"``.
             secure: send it only over https.
             expires: expiry as a Unix timestamp; ``None`` for a session cookie.
+            discard: a session cookie; default: when ``expires`` is ``None``.
+            version, port, comment, comment_url, rest, rfc2109: the other
+                attributes of :func:`trio_http.cookies.create_cookie`.
+
+        Returns:
+            The cookie stored, or ``None`` when ``value`` was ``None``.
 
         Raises:
             ValueError: the name and value together are longer than
                 ``MAX_COOKIE_BYTES`` (4096 bytes), more than browsers keep
                 or servers accept.
+            TypeError: ``value`` is neither text, a ``Morsel`` nor ``None``.
+        """
+        if value is None:
+            self.delete(name, domain, path)
+            return None
+        if isinstance(value, str):
+            cookie = create_cookie(
+                name,
+                value,
+                domain=domain or "",
+                path=path if path is not None else "/",
+                secure=secure,
+                expires=expires,
+                discard=expires is None if discard is None else discard,
+                version=version,
+                port=port,
+                comment=comment,
+                comment_url=comment_url,
+                rest=rest,
+                rfc2109=rfc2109,
+            )
+        else:
+            from http.cookies import Morsel
+
+            if not isinstance(value, Morsel):
+                raise TypeError(
+                    f"a cookie value must be str, a Morsel or None, not {type(value).__name__}"
+                )
+            cookie = morsel_to_cookie(value)
+        cookie = for_every_host(cookie)  # so that the cookie returned is the one stored
+        self.set_cookie(cookie)
+        return cookie
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        """Store a whole :class:`http.cookiejar.Cookie`, replacing one filed alike.
+
+        Raises:
+            ValueError: its name and value together exceed ``MAX_COOKIE_BYTES``.
         """
         # The one place where hand-set cookies enter (mapping, keyword and
         # cookies= arguments all come here), checked once; cookies copied
         # whole from another jar are not re-measured.
-        check_cookie_size(name, value)
-        self._store(make_cookie(name, value, domain, path, secure, expires))
-
-    def _matching(
-        self, name: str | None, domain: str | None, path: str | None
-    ) -> list[http.cookiejar.Cookie]:
-        return [
-            cookie
-            for cookie in self.jar
-            if (name is None or cookie.name == name)
-            and (domain is None or cookie.domain == domain)
-            and (path is None or cookie.path == path)
-        ]
-
-    @overload
-    def get(
-        self, name: str, default: None = None, domain: str | None = None, path: str | None = None
-    ) -> str | None: ...
-    @overload
-    def get(
-        self, name: str, default: str | _T, domain: str | None = None, path: str | None = None
-    ) -> str | _T: ...
-    def get(
-        self,
-        name: str,
-        default: object = None,
-        domain: str | None = None,
-        path: str | None = None,
-    ) -> object:
-        """The value of cookie ``name``, or ``default`` when none matches.
-
-        Args:
-            name: the cookie name.
-            default: returned when no cookie matches.
-            domain: only consider cookies stored for exactly this domain.
-            path: only consider cookies stored for exactly this path.
-
-        Raises:
-            CookieConflictError: several matching cookies have different
-                values.
-        """
-        value: str | None = None
-        found = False
-        for cookie in self._matching(name, domain, path):
-            if found and cookie.value != value:
-                raise CookieConflictError(
-                    f"several cookies named {name!r} match; pass domain= and/or path= to choose one"
-                )
-            value = cookie.value
-            found = True
-        return value if found else default
+        check_cookie_size(cookie.name, cookie.value or "")
+        self._store(cookie)
 
     def delete(self, name: str, domain: str | None = None, path: str | None = None) -> None:
         """Remove every cookie called ``name`` (in ``domain``/``path`` if given)."""
         for cookie in self._matching(name, domain, path):
             self._forget(cookie)
 
-    def clear(self, domain: str | None = None, path: str | None = None) -> None:
-        """Remove all cookies, or those stored for ``domain`` and/or ``path``."""
-        if domain is None and path is None:
+    def clear(
+        self, domain: str | None = None, path: str | None = None, name: str | None = None
+    ) -> None:
+        """Remove all cookies, or those stored for ``domain``, ``path`` and/or ``name``."""
+        if domain is None and path is None and name is None:
             self.jar.clear()
             self._stamps.clear()
             return
-        for cookie in self._matching(None, domain, path):
+        for cookie in self._matching(name, domain, path):
             self._forget(cookie)
+
+    def clear_session_cookies(self) -> None:
+        """Remove the session cookies (those marked ``discard``), as a browser closing does."""
+        self.jar.clear_session_cookies()
+
+    def clear_expired_cookies(self) -> None:
+        """Remove the cookies whose expiry has passed (they are never sent anyway)."""
+        self.jar.clear_expired_cookies()
 
     def update(  # type: ignore[override]
         self,
@@ -368,41 +408,36 @@ class Cookies(MutableMapping[str, str]):
         for name, value in kwargs.items():
             self.set(name, value)
 
-    def get_dict(self, domain: str | None = None, path: str | None = None) -> dict[str, str]:
-        """Names and values as a plain dict (the last stored wins on a clash)."""
-        return {cookie.name: cookie.value or "" for cookie in self._matching(None, domain, path)}
-
-    # -- mapping ----------------------------------------------------------
-
-    def __getitem__(self, name: str) -> str:
-        value = self.get(name)
-        if value is None:
-            raise KeyError(name)
-        return value
-
-    def __setitem__(self, name: str, value: str) -> None:
+    def __setitem__(self, name: str, value: str | Morsel[str] | None) -> None:
         self.set(name, value)
 
     def __delitem__(self, name: str) -> None:
-        matches = self._matching(name, None, None)
-        if not matches:
-            raise KeyError(name)
-        for cookie in matches:
-            self._forget(cookie)
+        # As in requests (and httpx): a name that is not there is no error.
+        self.delete(name)
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys(cookie.name for cookie in self.jar))
+    # -- policy, copies, pickling ------------------------------------------
 
-    def __len__(self) -> int:
-        return len({cookie.name for cookie in self.jar})
+    def get_policy(self) -> http.cookiejar.CookiePolicy:
+        """The :class:`http.cookiejar.CookiePolicy` that decides what is stored and sent."""
+        policy: http.cookiejar.CookiePolicy = self.jar._policy  # type: ignore[attr-defined]
+        return policy
 
-    def __contains__(self, name: object) -> bool:
-        return any(cookie.name == name for cookie in self.jar)
+    def set_policy(self, policy: http.cookiejar.CookiePolicy) -> None:
+        """Decide with ``policy`` from now on, for cookies stored and sent."""
+        self.jar.set_policy(policy)
+        self._reset_caches()  # cached headers were decided by the old policy
 
-    def __bool__(self) -> bool:
-        for _ in self.jar:
-            return True
-        return False
+    def copy(self) -> Cookies:
+        """A new jar with the same cookies and policy; changing one leaves the other alone."""
+        clone = Cookies(self)
+        clone.jar.set_policy(self.get_policy())
+        return clone
+
+    def __reduce__(self) -> tuple[Callable[..., Cookies], _PickledJar]:
+        # The standard jar holds a lock and cannot be pickled; its cookies
+        # and policy can (requests' jar pickles too). A wrapped jar of another
+        # class comes back as a standard one.
+        return (_restore, (list(all_cookies(self.jar)), self.get_policy(), dict(self._stamps)))
 
     def __repr__(self) -> str:
         # Values are secrets (session ids); show where cookies go, not what.
@@ -410,3 +445,16 @@ class Cookies(MutableMapping[str, str]):
             f"{cookie.name} for {cookie.domain or '*'}{cookie.path}" for cookie in self.jar
         )
         return f"<Cookies [{listed}]>"
+
+
+def _restore(
+    cookies: list[http.cookiejar.Cookie],
+    policy: http.cookiejar.CookiePolicy,
+    stamps: dict[Key, Stamp],
+) -> Cookies:
+    """A pickled :class:`Cookies` rebuilt (see ``Cookies.__reduce__``)."""
+    restored = Cookies(http.cookiejar.CookieJar(policy))
+    for cookie in cookies:
+        restored.jar.set_cookie(cookie)
+    restored._stamps = stamps
+    return restored

@@ -3,21 +3,38 @@
 Building a request validates the method, parses the URL, encodes the body
 (``content``, ``data``, ``files`` or ``json``) and adds the ``Host`` and
 framing headers the body needs, once, so transports only serialise it.
+
+The same class is requests' ``Request``: it takes requests' arguments in
+requests' order (``Request(method, url, headers, files, data, params, auth,
+cookies, hooks, json)``). Where requests keeps them until ``prepare()``, a
+trio_http request is built at once, so ``AsyncClient.send`` can send it as
+it is; ``auth``, ``cookies`` and ``hooks`` are only kept, and applied by
+:meth:`Request.prepare` (or ``Session.prepare_request``), which returns a
+:class:`~trio_http.PreparedRequest`: a request of this class with those
+applied, whose fields may then be changed as in requests. Applying auth and
+cookies takes rules a layer above this module, so
+:mod:`trio_http._prepared` installs the preparing function here when it is
+imported (``trio_http`` imports it).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, final
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ._exceptions import LocalProtocolError, ResponseNotRead
 from ._headers import Headers, _Entry, _make_entry
+from ._hooks import HookValue, default_hooks, hook_list
 from ._streams import EMPTY_CONTENT, BytesContent, RequestContent
 from ._urls import URL
 
 if TYPE_CHECKING:
     from ._deadlines import Deadlines
+    from ._response import Response
     from ._types import (
+        CookieTypes,
         HeaderTypes,
+        HooksTypes,
         JSONTypes,
         QueryParamTypes,
         RequestContentTypes,
@@ -25,7 +42,14 @@ if TYPE_CHECKING:
         RequestFiles,
     )
 
-__all__ = ["Request", "normalize_method"]
+__all__ = ["Request", "RequestAuth", "normalize_method"]
+
+
+class _AuthFlow(Protocol):
+    """An authentication flow (:class:`trio_http.Auth`), seen from this layer."""
+
+    def auth_flow(self, request: Request) -> Generator[Request, Response, None]: ...
+
 
 _METHOD_CHARS = frozenset(
     "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -69,13 +93,34 @@ def _host_entry(netloc: str) -> _Entry:
     return entry
 
 
-@final
 class Request:
-    """One HTTP request, as sent on the wire.
+    """One HTTP request, as sent on the wire; also requests' ``Request``.
 
     Build it with the client's ``build_request`` (which merges client
     defaults), or directly. The body comes from exactly one of ``content``,
     ``data``, ``files`` (with optional ``data`` form fields) or ``json``.
+    Building does no I/O and is not a checkpoint.
+
+    Args:
+        method: the method (validated, upper-cased).
+        url: the URL; ``params`` are appended to its query.
+        headers: the request's headers.
+        files: multipart file fields (with ``data`` form fields).
+        data: form fields, or a raw body as requests accepts it.
+        params: query parameters.
+        auth: requests' auth, applied by :meth:`prepare` (``AsyncClient``
+            takes auth as ``send(auth=...)`` instead).
+        cookies: cookies for this request, applied by :meth:`prepare`.
+        hooks: ``{"response": hook or [hooks]}``, run by ``Session.send``
+            on the response of a prepared request.
+        json: a value sent as JSON.
+        content: the raw body (``data`` takes requests' raw bodies too).
+        stream: a body already encoded, as a :class:`RequestContent`.
+        extensions: per-request settings for transports.
+
+    Raises:
+        LocalProtocolError: an invalid method, or ``content`` with another body.
+        InvalidURL, InvalidHeader: the URL or a header cannot be sent.
 
     Attributes:
         method: upper-case method.
@@ -86,21 +131,38 @@ class Request:
         deadlines: the :class:`Deadlines` of the request once it is being
             sent (set by ``AsyncClient.send``, shared by redirects and
             retries); ``None`` before.
+        auth, cookies: as given, for :meth:`prepare`.
     """
 
-    __slots__ = ("_url", "deadlines", "extensions", "headers", "method", "stream")
+    __slots__ = (
+        "_hooks",
+        "_url",
+        "auth",
+        "cookies",
+        "deadlines",
+        "extensions",
+        "headers",
+        "method",
+        "stream",
+    )
+
+    # Set by trio_http._prepared: see the module docstring.
+    _preparer: ClassVar[Callable[[Request], Request] | None] = None
 
     def __init__(
         self,
         method: str | bytes,
         url: URL | str,
-        *,
-        params: QueryParamTypes | None = None,
         headers: HeaderTypes | None = None,
-        content: RequestContentTypes | None = None,
-        data: RequestData | None = None,
         files: RequestFiles | None = None,
+        data: RequestData | None = None,
+        params: QueryParamTypes | None = None,
+        auth: RequestAuth = None,
+        cookies: CookieTypes | None = None,
+        hooks: HooksTypes | None = None,
         json: JSONTypes = None,
+        *,
+        content: RequestContentTypes | None = None,
         stream: RequestContent | None = None,
         # Whatever the transports read: no precise value type exists.
         extensions: dict[str, Any] | None = None,
@@ -110,6 +172,12 @@ class Request:
         self.headers = headers.copy() if isinstance(headers, Headers) else Headers(headers)
         self.extensions: dict[str, Any] = {} if extensions is None else extensions
         self.deadlines: Deadlines | None = None
+        self.auth = auth
+        self.cookies = cookies
+        self._hooks: dict[str, list[Callable[..., Any]]] | None = None
+        if hooks:
+            for event, event_hooks in hooks.items():
+                self.register_hook(event, event_hooks)
         if stream is None:
             if content is None and data is None and files is None and json is None:
                 stream = EMPTY_CONTENT
@@ -150,19 +218,102 @@ class Request:
     @url.setter
     def url(self, value: URL | str) -> None:
         # requests-style auth callables assign strings (``r.url = r.url + "&k=v"``).
-        self._url = value if type(value) is URL else URL(value)
+        old = self._url
+        new = self._url = value if type(value) is URL else URL(value)
+        # A Host header derived from the old URL follows the new one.
+        headers = self.headers
+        if (
+            old is not None
+            and old.netloc != new.netloc
+            and new.host
+            and headers.get("Host") == old.netloc
+        ):
+            headers["Host"] = new.netloc
+
+    @property
+    def path_url(self) -> str:
+        """The path and query sent in the request line (requests' name)."""
+        return self._url.target.decode("ascii")
 
     @property
     def body(self) -> bytes | None:
         """The body as requests shows it: bytes in memory, ``None`` when empty.
 
         A streamed body (file, iterator) that has not been read gives ``None``
-        too; ``stream`` holds it.
+        too; ``stream`` holds it. Assigning bytes, ``str`` (sent as UTF-8), a
+        file or an iterable of bytes replaces the body, and the
+        ``Content-Length`` or ``Transfer-Encoding`` header with it (requests
+        leaves the old header, which no longer matches).
         """
         stream = self.stream
         if isinstance(stream, BytesContent):
             return stream.body or None
         return None
+
+    @body.setter
+    def body(self, value: RequestContentTypes | None) -> None:
+        from ._content import encode_content
+
+        self.stream = EMPTY_CONTENT if value is None else encode_content(value)
+        self.refresh_framing()
+
+    def refresh_framing(self) -> None:
+        """Derive ``Content-Length`` / ``Transfer-Encoding`` from the body again.
+
+        Also adds ``Host`` when it is missing.
+        """
+        self.headers.pop("Content-Length", None)
+        self.headers.pop("Transfer-Encoding", None)
+        self._prepare_framing()
+
+    # -- requests' Request --------------------------------------------------
+
+    @property
+    def hooks(self) -> dict[str, list[Callable[..., Any]]]:
+        """requests' hooks mapping, ``{"response": [...]}``."""
+        hooks = self._hooks
+        if hooks is None:
+            hooks = self._hooks = default_hooks()
+        return hooks
+
+    @hooks.setter
+    def hooks(self, value: dict[str, list[Callable[..., Any]]]) -> None:
+        self._hooks = value
+
+    def register_hook(self, event: str, hook: HookValue) -> None:
+        """Add a hook (or an iterable of hooks) for ``event``.
+
+        Raises:
+            ValueError: an event other than ``"response"``.
+        """
+        hooks = self.hooks
+        if event not in hooks:
+            raise ValueError(f"unsupported hook event {event!r}: use one of {sorted(hooks)}")
+        hooks[event].extend(hook_list(hook))
+
+    def deregister_hook(self, event: str, hook: Callable[..., Any]) -> bool:
+        """Remove a hook; whether it was registered."""
+        try:
+            self.hooks[event].remove(hook)
+        except (KeyError, ValueError):
+            return False
+        return True
+
+    def prepare(self) -> Request:
+        """requests' ``Request.prepare()``: a ``PreparedRequest`` ready to send.
+
+        The result is a copy with :attr:`cookies`, :attr:`auth` (or the
+        URL's credentials) and the hooks applied; this request is left as
+        it is. Not a checkpoint.
+
+        Returns:
+            A :class:`~trio_http.PreparedRequest`, declared as its base class
+            (this module sits below the auth and cookie rules it applies).
+        """
+        preparer = Request._preparer
+        if preparer is None:  # pragma: no cover - trio_http always installs it
+            raise RuntimeError("import trio_http to prepare requests")
+        return preparer(self)
 
     @property
     def content(self) -> bytes:
@@ -184,3 +335,8 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request({self.method!r}, {str(self.url)!r})>"
+
+
+# requests' auth: (user, password) for Basic, a callable that takes and
+# returns the request (an AuthBase), or a trio_http Auth flow.
+RequestAuth = tuple[str | bytes, str | bytes] | Callable[[Request], Request] | _AuthFlow | None

@@ -24,7 +24,7 @@ from ._body import BlockingBody, BodyPipeline, ByteStage, TextStage
 from ._decoders import make_decoder
 from ._exceptions import ContentDecodingError, ResponseNotRead, StreamConsumedError
 from ._raw_body import RawBody
-from ._response_text import ResponseText
+from ._response_hand import HandFilledHead, SupportsRead
 from ._streams import AsyncByteStream, ByteStream
 
 if TYPE_CHECKING:
@@ -42,12 +42,14 @@ _raw_stage = functools.partial(ByteStage, None)
 
 
 @final
-class Response(ResponseText):
+class Response(HandFilledHead):
     """An HTTP response.
 
     A response from ``client.get()`` and friends is read already: ``content``,
     ``text`` and ``json()`` work at once. One from ``client.stream()`` is not:
     iterate ``aiter_bytes()`` (or call ``aread()``) inside the ``async with``.
+
+    ``Response()`` may be filled in by hand, as in requests (``_content``, ``url``...).
 
     Attributes:
         status_code: the status as an ``int``.
@@ -82,7 +84,7 @@ class Response(ResponseText):
 
     def __init__(
         self,
-        status_code: int,
+        status_code: int | None = None,
         *,
         headers: HeaderTypes | None = None,
         content: bytes | str | None = None,
@@ -93,7 +95,10 @@ class Response(ResponseText):
         extensions: dict[str, Any] | None = None,
         default_encoding: str | Callable[[bytes], str] = "utf-8",
     ) -> None:
-        super().__init__(status_code, headers, request, http_version, reason_phrase, extensions)
+        super().__init__(  # status_code None: filled in by hand (see _response_hand)
+            cast("int", status_code), headers, request, http_version, reason_phrase, extensions
+        )
+        self._url = None
         self.default_encoding = default_encoding
         self.encoding = None
         self.history: list[Response] = []
@@ -101,7 +106,7 @@ class Response(ResponseText):
         self._is_closed = False
         self._stream_consumed = False
         self._blocking: BlockingBody | None = None
-        self._raw_body: RawBody | None = None
+        self._raw_body: RawBody | SupportsRead | None = None  # SupportsRead: assigned
         self._reading: AsyncGenerator[object, None] | None = None
         self._content: bytes | None
         if content is not None:
@@ -124,6 +129,10 @@ class Response(ResponseText):
             ResponseNotRead: a streamed response whose body was not read.
         """
         if self._content is None:
+            raw = self._raw_body
+            if raw is not None and not isinstance(raw, RawBody):
+                self._content = raw.read()  # a file-like object assigned as raw
+                return self._content
             if self._blocking is not None and not self._stream_consumed:
                 # requests reads a streamed body on first access; so does a
                 # response from the blocking API.
@@ -447,12 +456,16 @@ class Response(ResponseText):
         return self._content
 
     @property
-    def raw(self) -> RawBody:
-        """A file-like object over the undecoded body bytes (``.read(n)``)."""
+    def raw(self) -> RawBody | SupportsRead:
+        """A file-like object over the undecoded body bytes (``.read(n)``); assignable."""
         raw = self._raw_body
         if raw is None:
             raw = self._raw_body = RawBody(self, blocking=self._blocking is not None)
         return raw
+
+    @raw.setter
+    def raw(self, value: SupportsRead | None) -> None:
+        self._raw_body = value
 
     def close(self) -> None:
         """Close the body stream (blocking); the connection is released.
@@ -466,10 +479,11 @@ class Response(ResponseText):
         if self._is_closed:
             return
         body = self._blocking
-        if body is None:
+        if body is None and type(self.stream) is not ByteStream:  # not a body in memory
             raise RuntimeError("close this AsyncClient response with 'await response.aclose()'")
         self._is_closed = True
-        body.close()
+        if body is not None:
+            body.close()
 
     def __enter__(self) -> Response:
         return self

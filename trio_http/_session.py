@@ -9,32 +9,41 @@ loop thread, in one hop: connect, send, redirects, auth retries and the
 body read all happen in one task there (:mod:`._sync_loop`). Nothing here
 speaks HTTP.
 
+Adapters. ``adapters`` maps URL prefixes to what sends: requests'
+``HTTPAdapter`` (for ``"http://"`` and ``"https://"`` at first), another
+adapter, or a trio_http transport; the longest matching prefix wins
+(:meth:`Session.get_adapter`). An ``HTTPAdapter`` or a transport only
+chooses the options of the client (pool limits and retries, or the
+transport), and the session sends as above. An adapter that sends by
+itself (see :mod:`._adapters`) is handed a ``PreparedRequest`` on the
+calling thread, as in requests: ``request()`` is then ``prepare_request()``
+and ``send()``, and ``send()`` follows redirects with
+``resolve_redirects()`` (:mod:`._session_redirects`).
+
 The TLS settings (``verify``, ``cert``) and proxies belong to a client's
 connection pool, so a session keeps one client per distinct combination
-it was asked to use; all of them share the session's cookie jar.
+it was asked to use (and per adapter options and cookie jar); all of them
+keep cookies in the session's jar.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, final, overload
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from ._adapter_options import ClientOptions
+from ._adapters import HTTPAdapter
 from ._auth import NetRCAuth
 from ._client_defaults import USE_CLIENT_DEFAULT
-from ._config import MAX_REDIRECTS
+from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MAX_REDIRECTS, Limits
 from ._cookies import Cookies
 from ._parallel import DEFAULT_MAX_IN_FLIGHT, ParallelItem, validate_options
 from ._portal import get_portal
-from ._sync_loop import SessionClients, StreamPump, send_request
-from ._sync_options import (
-    client_settings,
-    default_headers,
-    dispatch_hooks,
-    mount_pattern,
-    netrc_configured,
-    parallel_item_preparer,
-    request_options,
-)
+from ._retries import Retry
+from ._session_adapters import Adapter
+from ._session_send import SessionSend
+from ._sync_loop import SessionClients
+from ._sync_options import default_headers, parallel_item_preparer, request_options
 from ._sync_parallel import Parallel
 from ._transports._base import AsyncBaseTransport
 from ._urls import URL
@@ -44,9 +53,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Unpack
 
-    from ._client import AsyncClient
     from ._client_defaults import _UseClientDefault
-    from ._portal import Portal
     from ._request_options import (
         AuthTypes,
         CertTypes,
@@ -70,12 +77,12 @@ if TYPE_CHECKING:
         TimeoutTypes,
     )
 
-__all__ = ["Session", "in_new_session"]
+__all__ = ["Session", "session"]
 
 T = TypeVar("T")
 
 
-class Session:
+class Session(SessionSend):
     """A blocking HTTP session with requests' API; also exported as ``Client``.
 
     It keeps cookies, connections and defaults across requests, and is safe
@@ -89,6 +96,16 @@ class Session:
     thread. Calling a session from inside a Trio run raises ``RuntimeError``
     (use ``AsyncClient`` there). A ``KeyboardInterrupt`` while a request
     waits cancels that request and leaves the session usable.
+
+    Args:
+        transport: send through this transport instead of connection pools.
+        timeout: the default ``timeout=`` of every request (see
+            :meth:`request`); also the :attr:`timeout` attribute.
+        http2: offer HTTP/2 on ``https://`` URLs.
+        limits: pool :class:`Limits` (an ``HTTPAdapter`` may raise them).
+        retries: retry failed requests: a :class:`Retry` or a number of
+            retries (trio_http's rules; an ``HTTPAdapter``'s
+            ``max_retries`` replaces them for its URLs).
 
     Attributes:
         headers: sent with every request (``None`` values are left out).
@@ -106,9 +123,19 @@ class Session:
             ``CURL_CA_BUNDLE`` from the environment.
         max_redirects: redirects followed before ``TooManyRedirects``.
         stream: default for ``stream=``.
+        timeout: default for ``timeout=``.
+        adapters: URL prefix -> adapter or transport, longest prefix first.
     """
 
-    def __init__(self, *, transport: AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        transport: AsyncBaseTransport | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        http2: bool = False,
+        limits: Limits = DEFAULT_LIMITS,
+        retries: int | Retry | None = None,
+    ) -> None:
         self.headers: Any = default_headers()
         self.auth: Any = None
         self.proxies: dict[str, str] = {}
@@ -119,10 +146,16 @@ class Session:
         self.cert: Any = None
         self.max_redirects = MAX_REDIRECTS
         self.trust_env = True
+        self.timeout: Any = timeout
         self.cookies: Any = Cookies()
-        self.adapters: dict[str, AsyncBaseTransport] = {}
+        self.adapters: dict[str, Adapter] = {}
+        self._options = ClientOptions(
+            limits=limits, retries=Retry.from_value(retries), http2=http2, transport=transport
+        )
         self._clients = SessionClients(transport)
         self._netrc: NetRCAuth | bool | None = False  # False: not looked up yet
+        self.mount("https://", HTTPAdapter())
+        self.mount("http://", HTTPAdapter())
 
     # -- lifecycle --------------------------------------------------------
 
@@ -138,75 +171,13 @@ class Session:
         self.close()
 
     def close(self) -> None:
-        """Close every connection. A closed session may be used again."""
+        """Close every connection and every mounted adapter. A closed session may be used again."""
         self._clients.close()
+        for adapter in list(self.adapters.values()):
+            if not isinstance(adapter, AsyncBaseTransport):
+                adapter.close()
 
-    def mount(self, prefix: str, adapter: AsyncBaseTransport) -> None:
-        """Send requests whose URL starts with ``prefix`` through ``adapter``.
-
-        ``prefix`` is a scheme (``"https://"``) or a scheme and host, with an
-        optional port (``"http://localhost:8000"``). A path after the host
-        (``"https://host/api/"``) cannot be routed on and raises.
-
-        Args:
-            prefix: the URL prefix.
-            adapter: an :class:`AsyncBaseTransport` (requests' ``HTTPAdapter``
-                objects do not apply here).
-
-        Raises:
-            TypeError: ``adapter`` is not a transport.
-            InvalidURL: the prefix cannot be expressed as a pattern.
-        """
-        if not isinstance(adapter, AsyncBaseTransport):
-            raise TypeError(
-                "Session.mount() takes a trio_http transport (an AsyncBaseTransport), "
-                f"not {type(adapter).__name__}; requests' HTTPAdapter options map onto "
-                "Session and AsyncClient settings instead"
-            )
-        pattern = mount_pattern(prefix)
-        self.adapters[prefix] = adapter
-        for client in self._clients.all():
-            client.mount(pattern, adapter)
-
-    def _client_for(
-        self, portal: Portal, verify: Any, cert: Any, proxies: Mapping[str, Any] | None
-    ) -> AsyncClient:
-        # The open client for these settings (None: the session's).
-        settings = client_settings(
-            verify,
-            cert,
-            proxies,
-            session_verify=self.verify,
-            session_cert=self.cert,
-            session_proxies=self.proxies,
-            trust_env=self.trust_env,
-        )
-        jar = self.cookies
-        if not isinstance(jar, Cookies):
-            jar = self.cookies = Cookies(jar)
-        return self._clients.client_for(
-            portal,
-            settings,
-            cookies=jar,
-            max_redirects=self.max_redirects,
-            adapters=self.adapters,
-        )
-
-    def _default_auth(self, url: str | URL) -> Any:
-        # requests' order: the session's auth, then ~/.netrc unless the URL
-        # carries credentials.
-        auth = self.auth
-        if auth is not None or not self.trust_env:
-            return auth
-        netrc_auth = self._netrc
-        if netrc_auth is False:
-            netrc_auth = self._netrc = NetRCAuth() if netrc_configured() else None
-        if netrc_auth is None:
-            return None
-        parsed = url if isinstance(url, URL) else URL(url)
-        if parsed.username or parsed.password:
-            return None
-        return netrc_auth
+    # -- what every request uses -------------------------------------------
 
     # -- requests ---------------------------------------------------------
 
@@ -232,7 +203,8 @@ class Session:
         """Send a request and return its response (blocking).
 
         Arguments are requests' (see the "Coming from requests" docs for
-        the few differences); the work is done by :meth:`AsyncClient.send`.
+        the few differences); the work is done by :meth:`AsyncClient.send`,
+        or by the mounted adapter when it sends by itself.
 
         Args:
             method: the HTTP method.
@@ -246,8 +218,8 @@ class Session:
             auth: overrides :attr:`auth`.
             timeout: seconds, a ``(connect, read)`` tuple, a
                 :class:`Timeouts` (``Timeouts(total=5)`` bounds the whole
-                request) or ``None`` for no limit. Default: connect 10 s,
-                read 60 s.
+                request) or ``None`` for no limit. Default: :attr:`timeout`
+                (connect 10 s, read 60 s unless the session was given one).
             allow_redirects: follow redirects.
             proxies: ``{"http": url, "https": url, "all": url,
                 "scheme://host": url, "no_proxy": hosts}``, merged over
@@ -264,8 +236,32 @@ class Session:
             RequestException: one subclass per failure (see the exception tree).
             RuntimeError: called from inside a Trio run.
         """
+        if timeout is USE_CLIENT_DEFAULT:
+            timeout = self.timeout
+        if stream is None:
+            stream = self.stream
+        options = self._options_for(self._adapter_for(url))
+        if options is None:  # the adapter is handed a PreparedRequest, as in requests
+            return self._request_prepared(
+                method,
+                url,
+                headers,
+                allow_redirects=allow_redirects,
+                timeout=timeout,
+                proxies=proxies,
+                stream=stream,
+                verify=verify,
+                cert=cert,
+                files=files,
+                data=data or {},
+                params=params or {},
+                auth=auth,
+                cookies=cookies,
+                hooks=hooks,
+                json=json,
+            )
         portal = get_portal()
-        client = self._client_for(portal, verify, cert, proxies)
+        client = self._request_client(portal, self._settings(verify, cert, proxies), options)
         build_options, send_options = request_options(
             self.headers,
             self.params,
@@ -280,38 +276,20 @@ class Session:
             allow_redirects=allow_redirects,
             json=json,
         )
-        if stream is None:
-            stream = self.stream
         request = client.build_request(method, url, **build_options)
-        sent = portal.call(send_request, client, request, stream, send_options)
-        pump = None
-        if stream:
-            pump = StreamPump(portal, sent)
-            sent.attach_blocking_body(pump)
-        response = sent
-        session_hooks = self.hooks
-        if hooks is not None or (session_hooks and session_hooks.get("response")):
-            response = dispatch_hooks(
-                sent,
-                session_hooks,
-                hooks,
-                stream=stream,
-                timeout=timeout,
-                verify=verify,
-                cert=cert,
-                proxies=self.proxies,
-            )
-        return self._request_done(sent, pump, response)
-
-    def _request_done(
-        self, sent: Response, pump: StreamPump | None, response: Response
-    ) -> Response:
-        # What request() returns; see _OneShotSession.
-        return response
-
-    def _parallel_closed(self) -> None:
-        # Called once a parallel() iterator is closed; see _OneShotSession.
-        pass
+        sent, pump = self._exchange(portal, client, request, stream, send_options)
+        return self._finish(
+            sent,
+            pump,
+            options,
+            self.hooks,
+            hooks,
+            stream=stream,
+            timeout=timeout,
+            verify=verify,
+            cert=cert,
+            proxies=self.proxies,
+        )
 
     def get(
         self,
@@ -357,6 +335,8 @@ class Session:
         """Send a DELETE request; keyword arguments as for :meth:`request`."""
         return self.request("DELETE", url, **kwargs)
 
+    # -- many requests ------------------------------------------------------
+
     @overload
     def parallel(
         self,
@@ -395,7 +375,8 @@ class Session:
 
         Items get the session's headers, params and auth as
         :meth:`request` gives them, and an item's options may use
-        requests' names (``allow_redirects``). ``handler``, when given, is
+        requests' names (``allow_redirects``). They are sent with the
+        options of the ``"https://"`` adapter. ``handler``, when given, is
         an ``async`` function: it runs in the loop thread.
         """
         validate_options(
@@ -404,8 +385,8 @@ class Session:
             options.get("errors", "raise"),
         )
         portal = get_portal()
-        # The client request() would use for the session's settings.
-        client = self._client_for(portal, None, None, None)
+        client_options = self._options_for(self._adapter_for("https://")) or self._options
+        client = self._open_client(portal, self._settings(None, None, None), client_options)
         if isinstance(requests, AsyncIterable):
             raise TypeError("the blocking parallel() takes a (sync) iterable of requests")
         prepare = parallel_item_preparer(dict(self.headers), self.params, self.auth)
@@ -418,42 +399,14 @@ class Session:
             **options,
         )
 
+    def _parallel_closed(self) -> None:
+        # Called once a parallel() iterator is closed; see _OneShotSession.
+        pass
+
     def __repr__(self) -> str:
         return f"<Session with {len(self._clients)} open client(s)>"
 
 
-@final
-class _OneShotSession(Session):
-    """The session of one module-level call: it closes itself once done.
-
-    A streamed response keeps it (and its connection) open until the
-    response is closed; a parallel() iterator, until the iterator is.
-    """
-
-    def _request_done(
-        self, sent: Response, pump: StreamPump | None, response: Response
-    ) -> Response:
-        if pump is not None and response is sent and not sent.is_closed:
-            pump.after_close = self.close
-        else:
-            self.close()
-        return response
-
-    def _parallel_closed(self) -> None:
-        self.close()
-
-
-def in_new_session(call: Callable[[Session], T]) -> T:
-    """``call(session)`` with a session of its own: ``trio_http.get()`` and friends.
-
-    ``call`` makes one request or starts one ``parallel()``; the session
-    closes itself once that is done (a streamed response or a parallel
-    iterator keeps it open until it is closed), or at once if ``call``
-    raises.
-    """
-    session = _OneShotSession()
-    try:
-        return call(session)
-    except BaseException:
-        session.close()
-        raise
+def session() -> Session:
+    """A new :class:`Session` (requests' lowercase factory)."""
+    return Session()

@@ -5,6 +5,13 @@ so each client a session uses is owned by a small task in the portal's
 nursery that opens it, waits for the session to close and closes it
 (:class:`SessionClients`). Requests from any number of threads run as
 their own tasks beside it (:func:`send_request`, one portal hop each).
+A module-level call (``trio_http.get``) needs its client for one request
+only: :func:`send_once` opens it, sends and closes it in that same hop.
+
+Once a client is handed to the loop, the calling thread only reads it
+(``build_request``): what may change between calls (the redirect limit)
+travels with each call and is set in the loop, and a session whose cookie
+jar or mounts change gets another client rather than changing this one.
 
 A streamed response (``stream=True``) reads its body through a
 :class:`StreamPump`: a task in the loop that reads ahead into a bounded
@@ -17,11 +24,12 @@ import os
 import threading
 import weakref
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, final
 
 import trio
 
+from ._adapter_options import ClientOptions
 from ._client import AsyncClient
 from ._headers import Headers
 from ._sync_options import ClientSettings, mount_pattern
@@ -33,16 +41,108 @@ if TYPE_CHECKING:
     from ._response import Response
     from ._transports._base import AsyncBaseTransport
 
-__all__ = ["STREAM_READ_AHEAD", "SessionClients", "StreamPump", "send_request"]
+__all__ = [
+    "STREAM_READ_AHEAD",
+    "SessionClients",
+    "StreamPump",
+    "new_client",
+    "send_once",
+    "send_once_streaming",
+    "send_request",
+]
 
 STREAM_READ_AHEAD = 1024 * 1024  # bytes a streamed body may read ahead of its reader
 
+_SESSION_DEFAULTS = ClientOptions()
+
 
 async def send_request(
-    client: AsyncClient, request: Request, stream: bool, send_options: dict[str, Any]
+    client: AsyncClient,
+    request: Request,
+    stream: bool,
+    send_options: dict[str, Any],
+    max_redirects: int | None = None,
 ) -> Response:
-    """``client.send``, for :meth:`Portal.call` (which passes arguments by position)."""
+    """``client.send``, for :meth:`Portal.call` (which passes arguments by position).
+
+    ``max_redirects`` (``None``: the client's) is the caller's limit for this
+    call; ``send`` reads it before its first checkpoint, so calls from other
+    sessions sharing the client cannot see each other's.
+    """
+    if max_redirects is not None:
+        client.max_redirects = max_redirects
     return await client.send(request, stream=stream, **send_options)
+
+
+async def send_once(
+    client: AsyncClient, request: Request, send_options: dict[str, Any]
+) -> Response:
+    """Open ``client``, send ``request`` reading its body, close the client: one hop."""
+    async with client:
+        return await client.send(request, stream=False, **send_options)
+
+
+async def send_once_streaming(
+    portal: Portal, client: AsyncClient, request: Request, send_options: dict[str, Any]
+) -> tuple[Response, Callable[[], Awaitable[None]]]:
+    """Open ``client`` for one streamed response, in one hop.
+
+    Returns:
+        The response (body unread) and the coroutine function that closes
+        the client, to run in the loop once the response is closed.
+    """
+    owned = _OwnedClient(client, portal)
+    await owned.open()
+    try:
+        response = await client.send(request, stream=True, **send_options)
+    except BaseException:
+        with trio.CancelScope(shield=True):
+            await owned.close()
+        raise
+    return response, owned.close
+
+
+def new_client(
+    settings: ClientSettings,
+    options: ClientOptions | None,
+    *,
+    cookies: Cookies,
+    max_redirects: int,
+    transport: AsyncBaseTransport | None = None,
+    mounts: Mapping[str, AsyncBaseTransport] | None = None,
+) -> AsyncClient:
+    """The (unopened) client of a blocking session for these settings.
+
+    Args:
+        settings: TLS and proxy settings (``client_settings``).
+        options: limits, retries, HTTP/2 and transport (``None``: defaults).
+        cookies: the jar the client keeps cookies in.
+        max_redirects: the redirect limit it starts with.
+        transport: the transport when ``options`` names none.
+        mounts: requests-style prefixes routed to other transports.
+    """
+    verify, cert, proxy_items, trust_env = settings
+    if options is None:
+        options = _SESSION_DEFAULTS
+    client = AsyncClient(
+        verify=verify,
+        cert=cert,
+        cookies=None,
+        max_redirects=max_redirects,
+        mounts={mount_pattern(p): t for p, t in mounts.items()} if mounts else None,
+        transport=options.transport or transport,
+        proxy=dict(proxy_items) if proxy_items else None,
+        trust_env=trust_env,
+        limits=options.limits,
+        retries=options.retries,
+        http2=options.http2,
+    )
+    # The session merges its own headers per request; the client adds none of
+    # its defaults (a deleted session header stays gone). Its jar is the
+    # session's. Both set before the loop owns the client.
+    client.headers = Headers()
+    client.cookies = cookies
+    return client
 
 
 @final
@@ -84,7 +184,11 @@ class _OwnedClient:
             await self._finished.wait()
 
 
-def _close_nowait(owned_clients: dict[ClientSettings, _OwnedClient]) -> None:
+# (settings, options, id of the cookie jar, mounts as items)
+_ClientKey = tuple[ClientSettings, ClientOptions | None, int, tuple[tuple[str, Any], ...]]
+
+
+def _close_nowait(owned_clients: dict[_ClientKey, _OwnedClient]) -> None:
     # Finalizer of an unclosed, garbage-collected session: tell the owner
     # tasks to close their clients, without waiting.
     for owned in list(owned_clients.values()):
@@ -105,11 +209,11 @@ class SessionClients:
             the default pool).
     """
 
-    __slots__ = ("__weakref__", "_lock", "_owned", "_transport")
+    __slots__ = ("__weakref__", "_lock", "_owned", "transport")
 
     def __init__(self, transport: AsyncBaseTransport | None) -> None:
-        self._transport = transport
-        self._owned: dict[ClientSettings, _OwnedClient] = {}
+        self.transport = transport
+        self._owned: dict[_ClientKey, _OwnedClient] = {}
         self._lock = threading.Lock()
         weakref.finalize(self, _close_nowait, self._owned)
 
@@ -120,59 +224,56 @@ class SessionClients:
         *,
         cookies: Cookies,
         max_redirects: int,
-        adapters: Mapping[str, AsyncBaseTransport],
+        adapters: Mapping[str, AsyncBaseTransport] | None = None,
+        options: ClientOptions | None = None,
     ) -> AsyncClient:
-        """The open client for ``settings``, opened in ``portal`` on first use.
+        """The open client for these settings, opened in ``portal`` on first use.
 
-        Every client is handed ``cookies`` (the session's jar) and the
-        ``max_redirects`` in force. Blocks for one portal hop when a client
-        is opened; otherwise never blocks.
+        One client per (settings, options, jar, mounts): a session that
+        replaces its jar or mounts gets a new client, so an open one never
+        changes. Blocks for one portal hop when a client is opened;
+        otherwise never blocks.
 
         Args:
             portal: the loop the client must live in.
-            settings: what the client is built with.
-            cookies: the session's jar, shared by all its clients.
-            max_redirects: the session's redirect limit.
-            adapters: the session's mounts, as requests' prefixes.
+            settings: TLS and proxy settings.
+            cookies: the session's jar, the client's own.
+            max_redirects: the redirect limit a new client starts with (each
+                call passes its own to :func:`send_request`).
+            adapters: requests-style prefixes routed to transports.
+            options: limits, retries, HTTP/2 and transport (``None``: defaults).
         """
-        owned = self._owned.get(settings)
+        key = (settings, options, id(cookies), tuple(adapters.items()) if adapters else ())
+        owned = self._owned.get(key)
         if owned is None or owned.portal is not portal:
-            owned = self._open(portal, settings, max_redirects, adapters)
-        client = owned.client
-        if client.cookies is not cookies:
-            for each in self.all():
-                each.cookies = cookies
-        if client.max_redirects != max_redirects:
-            client.max_redirects = max_redirects
-        return client
+            owned = self._open(portal, key, cookies, max_redirects, adapters)
+        return owned.client
 
     def _open(
         self,
         portal: Portal,
-        settings: ClientSettings,
+        key: _ClientKey,
+        cookies: Cookies,
         max_redirects: int,
-        adapters: Mapping[str, AsyncBaseTransport],
+        adapters: Mapping[str, AsyncBaseTransport] | None,
     ) -> _OwnedClient:
         with self._lock:
-            owned = self._owned.get(settings)
+            owned = self._owned.get(key)
             if owned is None or owned.portal is not portal:
-                verify, cert, proxy_items, trust_env = settings
-                client = AsyncClient(
-                    verify=verify,
-                    cert=cert,
-                    cookies=None,
+                settings, options = key[0], key[1]
+                client = new_client(
+                    settings,
+                    options,
+                    cookies=cookies,
                     max_redirects=max_redirects,
-                    mounts={mount_pattern(p): t for p, t in adapters.items()},
-                    transport=self._transport,
-                    proxy=dict(proxy_items) if proxy_items else None,
-                    trust_env=trust_env,
+                    transport=self.transport,
+                    mounts=adapters,
                 )
-                # The session merges its own headers per request; the client
-                # adds none of its defaults (a deleted session header stays gone).
-                client.headers = Headers()
                 owned = _OwnedClient(client, portal)
                 portal.call(owned.open)
-                self._owned[settings] = owned
+                # The client holds the jar, so id(cookies) in the key cannot
+                # be reused by another jar while the entry lives.
+                self._owned[key] = owned
         return owned
 
     def all(self) -> list[AsyncClient]:
@@ -208,11 +309,14 @@ class StreamPump:
     """
 
     __slots__ = (
+        "__weakref__",
         "_buffered",
         "_chunks",
         "_data_ready",
         "_done",
+        "_dropped",
         "_error",
+        "_on_close",
         "_portal",
         "_response",
         "_room",
@@ -221,9 +325,20 @@ class StreamPump:
         "after_close",
     )
 
-    def __init__(self, portal: Portal, response: Response) -> None:
+    def __init__(
+        self,
+        portal: Portal,
+        response: Response,
+        on_close: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._portal = portal
         self._response = response
+        # Run in the loop once the response is closed (a one-shot client's
+        # close), in the same hop; also if the pump is dropped unclosed.
+        self._on_close = on_close
+        self._dropped = (
+            None if on_close is None else weakref.finalize(self, portal.start_task, on_close)
+        )
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
         self._done = False
@@ -295,4 +410,11 @@ class StreamPump:
         if self._scope is not None:
             self._scope.cancel()
         self._done = True
-        await self._response.aclose()
+        on_close, self._on_close = self._on_close, None
+        if self._dropped is not None:
+            self._dropped.detach()
+        try:
+            await self._response.aclose()
+        finally:
+            if on_close is not None:
+                await on_close()

@@ -12,7 +12,14 @@ has one translator here:
   TLS and proxy settings, which belong to a client's connection pool, so a
   session keeps one client per distinct result;
 - after the response (``hooks``): :func:`dispatch_hooks`. ``stream`` is
-  passed to ``AsyncClient.send`` as it is.
+  passed to ``AsyncClient.send`` as it is;
+- the prepared-request flow: :func:`merge_hooks`,
+  :func:`params_for_prepared` and :func:`environment_settings`, requests'
+  merging rules for ``Session.prepare_request`` and
+  ``merge_environment_settings``.
+
+An adapter's settings are :mod:`._adapter_options`'s, and what the
+environment adds (proxies, a CA bundle) is :mod:`._sync_environment`'s.
 
 Everything here is plain code: no I/O and no waiting.
 """
@@ -26,7 +33,10 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from ._client_defaults import USE_CLIENT_DEFAULT, __version__, accept_encoding
 from ._exceptions import InvalidSchema
 from ._headers import Headers
+from ._hooks import dispatch_hook, hook_list
 from ._request import Request
+from ._sync_environment import ca_bundle_from_environment, environment_proxies
+from ._urls import URL
 from .structures import CaseInsensitiveDict
 
 if TYPE_CHECKING:
@@ -37,11 +47,14 @@ __all__ = [
     "client_settings",
     "default_headers",
     "dispatch_hooks",
+    "environment_settings",
     "merge_headers",
+    "merge_hooks",
     "merge_setting",
     "mount_pattern",
     "netrc_configured",
     "parallel_item_preparer",
+    "params_for_prepared",
     "request_options",
 ]
 
@@ -233,11 +246,82 @@ def client_settings(
     if cert is None:
         cert = session_cert
     if verify is True and trust_env:
-        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        verify = ca_bundle_from_environment() or True
     if isinstance(cert, list):
         cert = tuple(cert)
     proxy_items = tuple(sorted(merged_proxies.items())) if merged_proxies else None
     return (verify, cert, proxy_items, trust_env)
+
+
+def merge_hooks(
+    request_hooks: Mapping[str, Any] | None, session_hooks: Mapping[str, Any] | None
+) -> Mapping[str, Any] | None:
+    """requests' rule: the request's hooks for an event replace the session's.
+
+    An empty ``"response"`` list counts as no hooks, on either side.
+    """
+    if not session_hooks or not hook_list(session_hooks.get("response")):
+        return request_hooks
+    if not request_hooks or not hook_list(request_hooks.get("response")):
+        return session_hooks
+    merged: Mapping[str, Any] = merge_setting(request_hooks, session_hooks)
+    return merged
+
+
+def params_for_prepared(url: URL, session_params: Any) -> URL:
+    """A prepared request's URL with the session's parameters it does not set itself.
+
+    requests merges a request's params over the session's and appends
+    them; a built trio_http request carries its params in the URL already,
+    so the session's other names are appended after them.
+    """
+    if not session_params or not isinstance(session_params, Mapping):
+        return url
+    present = {name for name, _ in url.params}
+    extra = {
+        name: value
+        for name, value in session_params.items()
+        if name not in present and value is not None
+    }
+    return URL(url, params=extra) if extra else url
+
+
+def environment_settings(
+    url: str | URL,
+    proxies: Mapping[str, Any] | None,
+    stream: Any,
+    verify: Any,
+    cert: Any,
+    *,
+    trust_env: bool,
+    session_proxies: Mapping[str, Any] | None,
+    session_stream: Any,
+    session_verify: Any,
+    session_cert: Any,
+) -> dict[str, Any]:
+    """requests' ``Session.merge_environment_settings``.
+
+    With ``trust_env``, the environment's proxies (unless ``NO_PROXY``
+    exempts ``url``) fill schemes ``proxies`` leaves out, and
+    ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` stand for ``verify=True``.
+    Then each setting is merged over the session's (:func:`merge_setting`).
+
+    Returns:
+        ``{"proxies": ..., "stream": ..., "verify": ..., "cert": ...}``.
+    """
+    merged_proxies = dict(proxies or {})
+    if trust_env:
+        parsed = url if isinstance(url, URL) else URL(url)
+        for scheme, proxy in environment_proxies(parsed, merged_proxies.get("no_proxy")).items():
+            merged_proxies.setdefault(scheme, proxy)
+        if verify is True or verify is None:
+            verify = ca_bundle_from_environment() or verify
+    return {
+        "proxies": merge_setting(merged_proxies, session_proxies),
+        "stream": merge_setting(stream, session_stream),
+        "verify": merge_setting(verify, session_verify),
+        "cert": merge_setting(cert, session_cert),
+    }
 
 
 def netrc_configured() -> bool:
@@ -278,25 +362,9 @@ def dispatch_hooks(
     ``proxies``) as requests passes them. The request's hooks replace the
     session's.
     """
-    merged = dict(session_hooks or {})
-    if request_hooks:
-        merged.update(request_hooks)
-    functions = _hook_list(merged.get("response"))
-    if not functions:
+    hooks = merge_hooks(request_hooks, session_hooks)
+    if not hooks or not hook_list(hooks.get("response")):
         return response
     for earlier in response.history:
-        for function in functions:
-            function(earlier, **kwargs)
-    for function in functions:
-        replacement = function(response, **kwargs)
-        if replacement is not None:
-            response = replacement
-    return response
-
-
-def _hook_list(value: Any) -> list[Callable[..., Any]]:
-    if value is None:
-        return []
-    if callable(value):
-        return [value]
-    return list(value)
+        dispatch_hook("response", hooks, earlier, **kwargs)
+    return dispatch_hook("response", hooks, response, **kwargs)

@@ -62,7 +62,7 @@ class URL(str):
         url: an absolute URL, a relative reference, or another ``URL``. Bytes
             are decoded as UTF-8. Surrounding whitespace is stripped.
         params: query parameters appended to the query of ``url`` (as requests
-            does), encoded with :func:`encode_params`.
+            does), form-encoded.
 
     Raises:
         InvalidURL: the URL is too long, contains control characters, or has an

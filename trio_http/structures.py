@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
-__all__ = ["CaseInsensitiveDict"]
+__all__ = ["CaseInsensitiveDict", "LookupDict"]
 
 _V = TypeVar("_V")
+_D = TypeVar("_D")
 
 
 class CaseInsensitiveDict(MutableMapping[str, _V]):
@@ -79,3 +80,46 @@ class CaseInsensitiveDict(MutableMapping[str, _V]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (list(self.items()),))
+
+
+class LookupDict(dict[str, _V]):
+    """requests' name-to-value lookup: entries are attributes, a missing one reads ``None``.
+
+    ``lookup.bad_gateway = 502`` adds an entry, and ``lookup["bad_gateway"]``
+    and ``lookup.get("bad_gateway")`` read it back; ``lookup["other"]`` is
+    ``None`` instead of a ``KeyError``. As in requests, the entries are the
+    object's attributes, not its dict items: ``len(lookup)`` stays 0, and
+    ``name`` reads as an entry too. Reading an attribute never set raises
+    ``AttributeError``.
+
+    :data:`trio_http.codes` is not one: it raises ``KeyError`` for a name it
+    does not know and ignores the case of the names it does.
+
+    Args:
+        name: what the lookup holds, shown by ``repr()``.
+    """
+
+    def __init__(self, name: object = None) -> None:
+        super().__init__()
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<lookup '{self.name}'>"
+
+    def __getattr__(self, key: str) -> _V:
+        # Only reached for attributes never set; typed so that entries set as
+        # attributes read back as values.
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {key!r}")
+
+    def __getitem__(self, key: str) -> _V | None:  # type: ignore[override]
+        entry: _V | None = vars(self).get(key)
+        return entry
+
+    @overload
+    def get(self, key: str, default: None = None) -> _V | None: ...
+    @overload
+    def get(self, key: str, default: _V | _D) -> _V | _D: ...
+    def get(self, key: str, default: _D | None = None) -> _V | _D | None:
+        """The entry ``key``, or ``default`` when there is none."""
+        entry: _V | _D | None = vars(self).get(key, default)
+        return entry

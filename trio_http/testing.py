@@ -44,10 +44,20 @@ from ._transports._default import set_pool_factory
 __all__ = ["Call", "MockRouter", "Route", "UnmatchedRequest", "mock_response", "trio_http_mock"]
 
 
-def _fixture(function: Callable[..., Any]) -> Any:
-    # Imported lazily so that importing trio_http.testing does not need pytest.
-    import pytest
+# The router's classes report the module users import them from, in reprs,
+# documentation references and pickles.
+for _public in (Call, MockRouter, Route, UnmatchedRequest):
+    _public.__module__ = __name__
+del _public
 
+
+def _fixture(function: Callable[..., Any]) -> Any:
+    # The fixture is registered only where pytest is installed; without it the
+    # module still imports and the function stays a plain generator.
+    try:
+        import pytest
+    except ImportError:
+        return function
     return pytest.fixture(function)
 
 

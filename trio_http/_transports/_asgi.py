@@ -70,7 +70,7 @@ class ASGITransport(AsyncBaseTransport):
     Request and response bodies stream in both directions with
     backpressure. Closing a response early, or cancelling the request,
     delivers ``http.disconnect`` to the app; it is cancelled if it has not
-    returned within :data:`DISCONNECT_GRACE_S` seconds. The ``read`` timeout
+    returned within one second (``DISCONNECT_GRACE_S``). The ``read`` timeout
     applies to waiting for the response start and for each body chunk.
 
     Args:

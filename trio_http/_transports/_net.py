@@ -13,7 +13,6 @@ both are re-exported here.
 from __future__ import annotations
 
 import os
-import select
 import ssl
 import threading
 from typing import TYPE_CHECKING, Any, final
@@ -22,6 +21,9 @@ import trio
 
 from .._config import MIN_READ_SIZE, TLS_FEED_SIZE
 from ._connect import negotiated_protocol, open_stream
+from ._sockets import close_stream_nowait as close_stream_nowait
+from ._sockets import socket_of as socket_of
+from ._sockets import socket_readable as socket_readable
 from ._tls_context import CertTypes, VerifyTypes, create_ssl_context
 
 if TYPE_CHECKING:
@@ -65,49 +67,6 @@ def _scratch_buffer(size: int) -> memoryview:
     if buffer is None or len(buffer) < size:
         buffer = _scratch.buffer = bytearray(size)
     return memoryview(buffer)
-
-
-def close_stream_nowait(stream: trio.abc.Stream) -> None:
-    """Close the socket under ``stream`` at once, without a checkpoint.
-
-    TLS close_notify is skipped: HTTP messages are framed, so truncation is
-    detected without it, and cleanup must not wait on a stalled peer.
-    """
-    sock = socket_of(stream)
-    if sock is not None:
-        sock.close()
-        return
-    # Not socket-backed (tests use memory streams): nothing to wait on.
-    close = getattr(stream, "close", None)
-    if callable(close):
-        close()
-
-
-def socket_of(stream: trio.abc.Stream) -> Any:
-    """The socket under ``stream`` (through TLS layers), or None."""
-    inner: Any = stream
-    while not isinstance(inner, trio.SocketStream):
-        inner = getattr(inner, "transport_stream", None)
-        if inner is None:
-            return None
-    return inner.socket
-
-
-def socket_readable(stream: trio.abc.Stream, *, if_broken: bool) -> bool:
-    """Whether the socket under ``stream`` has something to read (EOF counts) now.
-
-    One non-blocking ``select``, not a checkpoint. A closed or failing
-    socket answers ``if_broken``; a stream with no socket under it (tests
-    use memory streams) answers False.
-    """
-    sock = socket_of(stream)
-    if sock is None:
-        return False
-    try:
-        readable, _, _ = select.select([sock.fileno()], [], [], 0)
-    except (OSError, ValueError):
-        return if_broken
-    return bool(readable)
 
 
 def pending_tls_alert(stream: trio.abc.Stream) -> ssl.SSLError | None:

@@ -139,7 +139,7 @@ class ProxyTransport(PooledProxyTransport):
 
     Raises:
         InvalidProxyURL: the proxy URL is invalid or a SOCKS URL (use
-            :func:`open_proxy_transport` for any kind of proxy).
+            :class:`SocksTransport` for a SOCKS proxy).
     """
 
     def __init__(
