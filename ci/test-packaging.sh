@@ -11,6 +11,8 @@
 #     trio_http.testing without pytest, runs `python -m trio_http demo`
 #     (the async client against an embedded server) and sends a blocking
 #     GET to a local http.server;
+#   * the wheel with the "cli" extra, in a fresh environment, gives a
+#     working `trio-http` command (a JSON GET of a local http.server);
 #   * the sdist's own tests are complete: pytest (from .venv) collects the
 #     whole suite from the unpacked sdist and runs a few fast modules there.
 #
@@ -145,6 +147,54 @@ check_install() {
 
 check_install wheel "$wheel"
 check_install sdist "$sdist"
+
+# -- the command line, as `pip install 'trio_http[cli]'` gives it --------------------
+
+cat >"$WORK/check_cli.py" <<'EOF'
+"""`trio-http URL` from a fresh environment against the standard library's HTTP server."""
+
+import http.server
+import json
+import subprocess
+import sys
+import threading
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps({"path": self.path}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+command = sys.argv[1]
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+try:
+    url = f"http://127.0.0.1:{server.server_address[1]}/cli?x=1"
+    done = subprocess.run([command, url], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    assert json.loads(done.stdout) == {"path": "/cli?x=1"}, done.stdout
+    assert "200" in done.stderr, done.stderr
+    version = subprocess.run([command, "--version"], capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0, version
+finally:
+    server.shutdown()
+print(f"{command}: JSON GET ok")
+EOF
+
+venv="$WORK/venv-cli"
+say "wheel[cli]: installing into a fresh virtual environment"
+"$PYTHON" -m venv "$venv"
+quiet_pip "$venv/bin/python" -m pip install -q --disable-pip-version-check "trio_http[cli] @ file://$wheel"
+(cd "$WORK" && "$venv/bin/python" "$WORK/check_cli.py" "$venv/bin/trio-http") \
+    || fail "wheel[cli]: the trio-http command does not work"
 
 # -- the sdist's tests ------------------------------------------------------------
 
