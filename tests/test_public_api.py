@@ -138,3 +138,29 @@ def test_settings_values_pickle() -> None:
         trio_http.URL("https://example.org/a?b=1"),
     ):
         assert pickle.loads(pickle.dumps(value)) == value
+
+
+def test_import_loads_the_public_names_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, trio_http\n"
+        "assert not [m for m in sys.modules if m.startswith('trio_http.')], sorted(sys.modules)\n"
+        "assert 'trio' not in sys.modules and 'h11' not in sys.modules\n"
+        "assert 'get' in dir(trio_http) and 'Session' in dir(trio_http)\n"
+        "trio_http.Session\n"
+        "for lazy in ('h2', 'trio_http._transports._asgi', 'trio_http._transports._wsgi',\n"
+        "             'trio_http._transports._socks', 'trio_http._transports._urllib3',\n"
+        "             'trio_http._auth_digest', 'trio_http.utils'):\n"
+        "    assert lazy not in sys.modules, lazy\n"
+        "assert trio_http.Session.__module__ == 'trio_http'\n"
+        "try:\n"
+        "    trio_http.no_such_name\n"
+        "except AttributeError as exc:\n"
+        "    assert 'no_such_name' in str(exc)\n"
+        "else:\n"
+        "    raise AssertionError('no AttributeError')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
