@@ -38,7 +38,7 @@ RUN_TIMEOUT_S=900  # one version's test run, seconds
 TEST_PACKAGES=(
     "pytest>=8" "pytest-trio>=0.8" "hypothesis>=6.100" "trustme>=1.1"
     "brotli>=1.1" "zstandard>=0.22" "socksio>=1.0" "requests>=2.31" "urllib3>=2"
-    "starlette>=0.37" "flask>=3.0" "hypercorn>=0.16"
+    "starlette>=0.37" "flask>=3.0" "hypercorn>=0.16" "rich>=13" "truststore>=0.9" "packaging"
 )
 
 say() { echo "ci/test-pythons.sh: $*"; }
@@ -121,7 +121,8 @@ prepare_venv() {
     fi
     say "installing trio_http[dev] into $venv"
     # pip's notes about configured local indexes that do not exist are noise here.
-    if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]' \
+    if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+        --config-settings editable_mode=compat -e '.[dev]' \
         2> >(grep -v "^WARNING: Location 'file:" >&2); then
         say "trio_http[dev] does not install on Python $version;" \
             "installing only what the tests import: ${TEST_PACKAGES[*]}"

@@ -150,6 +150,25 @@ def _requirement_closure(roots: list[str]) -> set[str]:
     return seen
 
 
+def _providers() -> dict[str, list[str]]:
+    """Top-level module -> the distributions installing it.
+
+    ``packages_distributions()`` reads only ``top_level.txt`` before Python
+    3.11, which many wheels lack: the installed files say it too.
+    """
+    found: dict[str, list[str]] = {}
+    for module, names in importlib.metadata.packages_distributions().items():
+        found.setdefault(module, []).extend(names)
+    for dist in importlib.metadata.distributions():
+        for file in dist.files or ():
+            top = file.parts[0] if file.parts else ""
+            if not top or top.endswith((".dist-info", ".data", ".pth")) or top == "..":
+                continue
+            module = top[:-3] if top.endswith(".py") else top
+            found.setdefault(module, []).append(dist.metadata["Name"])
+    return found
+
+
 def test_the_test_extra_covers_what_the_tests_import() -> None:
     local = {path.stem for path in TESTS.rglob("*.py")} | {"trio_http", "tests"}
     imported = {
@@ -159,7 +178,7 @@ def test_the_test_extra_covers_what_the_tests_import() -> None:
         for module in _imported_modules(path)
     }
     third_party = sorted(imported - local - set(sys.stdlib_module_names))
-    providers = importlib.metadata.packages_distributions()
+    providers = _providers()
     closure = _requirement_closure(["trio_http[test]", *PROJECT["dependencies"]])
     missing = []
     for module in third_party:
