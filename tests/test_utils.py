@@ -12,6 +12,7 @@ import io
 import json
 import os
 import pathlib
+import sys
 import urllib.parse
 import warnings
 import zipfile
@@ -890,6 +891,8 @@ def test_dotted_netmask_refuses_an_impossible_mask() -> None:
 
 @pytest.fixture
 def netrc_file(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pathlib.Path:
+    if sys.version_info < (3, 11):
+        pytest.skip("Python 3.10's netrc rejects this file (an entry without a password)")
     path = tmp_path / "netrc"
     path.write_text(
         "machine example.com login alice password s3cr:et\n"
