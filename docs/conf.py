@@ -124,7 +124,12 @@ PRIVATE_CLASSES = _located(
         "_urls": ["_Unset"],
     }
 )
-TYPE_NAMES = {**TYPE_ALIASES, **PRIVATE_CLASSES}
+TYPE_NAMES = {
+    **TYPE_ALIASES,
+    **PRIVATE_CLASSES,
+    # Session's redirect steps are documented under requests' name for them.
+    "SessionRedirects": "trio_http.sessions.SessionRedirectMixin",
+}
 
 # -- nitpicky references --------------------------------------------------------
 

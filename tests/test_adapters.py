@@ -320,7 +320,8 @@ def test_a_base_adapter_may_build_its_response_by_hand() -> None:
         s.mount("canned://", canned)
         r = s.get("canned://service/x", params={"q": "1"})
         assert r.json() == {"canned": True}
-        assert r.url == "canned://service/x?q=1"
+        # requests adds params only to URLs whose scheme starts with "http".
+        assert r.url == "canned://service/x"
         assert r.elapsed.total_seconds() >= 0
     assert canned.closed
 

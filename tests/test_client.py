@@ -280,7 +280,8 @@ async def test_https_untrusted_certificate_is_an_ssl_error(tls_server: TestServe
 
 async def test_https_verify_false_skips_verification(tls_server: TestServer) -> None:
     async with AsyncClient(verify=False) as client:
-        response = await client.get(tls_server.url_for("/get"))
+        with pytest.warns(trio_http.exceptions.InsecureRequestWarning):
+            response = await client.get(tls_server.url_for("/get"))
     assert response.status_code == 200
 
 

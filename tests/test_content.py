@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from trio_http._config import MULTIPART_MEMORY
 from trio_http._content import encode_form, encode_json, encode_request
 from trio_http._exceptions import InvalidJSONError, LocalProtocolError
 from trio_http._multipart import MultipartContent
@@ -155,13 +156,22 @@ async def test_files_make_multipart() -> None:
     assert body.endswith(b"--BB--\r\n")
 
 
-async def test_files_from_disk_stay_streamed(tmp_path: Path) -> None:
+async def test_large_files_from_disk_stay_streamed(tmp_path: Path) -> None:
     path = tmp_path / "up.bin"
-    path.write_bytes(b"z" * 10)
+    path.write_bytes(b"z" * (MULTIPART_MEMORY + 10))
     with path.open("rb") as fileobj:
         _, stream = encode_request(files={"f": fileobj})
         assert isinstance(stream, MultipartContent)
         assert stream.length == len(await body_of(stream))
+
+
+def test_small_files_from_disk_become_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "up.bin"
+    path.write_bytes(b"z" * 10)
+    with path.open("rb") as fileobj:
+        _, stream = encode_request(files={"f": fileobj})
+    assert isinstance(stream, BytesContent)
+    assert b"zzzzzzzzzz" in stream.body
 
 
 def test_files_with_raw_data_is_rejected() -> None:

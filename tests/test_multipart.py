@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trio_http._config import WRITE_CHUNK
+from trio_http._config import MULTIPART_MEMORY, WRITE_CHUNK
 from trio_http._exceptions import StreamConsumedError, UnrewindableBodyError
 from trio_http._multipart import MultipartContent, iter_fields
 
@@ -110,7 +110,7 @@ def test_bad_part_header_is_rejected() -> None:
 
 def test_bad_file_values_are_rejected() -> None:
     with pytest.raises(TypeError, match="bytes, str or a file"):
-        MultipartContent(files={"f": 12})
+        MultipartContent(files={"f": 1.5})
     with pytest.raises(TypeError, match="tuple must be"):
         MultipartContent(files={"f": ("a",)})
     with pytest.raises(TypeError, match="pairs"):
@@ -140,7 +140,7 @@ def test_default_boundary_is_random_hex() -> None:
 
 async def test_file_part_streams_in_write_chunks(tmp_path: Path) -> None:
     path = tmp_path / "big.bin"
-    payload = os.urandom(WRITE_CHUNK * 2 + 100)
+    payload = os.urandom(MULTIPART_MEMORY + WRITE_CHUNK * 2 + 100)
     path.write_bytes(payload)
     with path.open("rb") as fileobj:
         content = MultipartContent(data={"a": "1"}, files={"file": fileobj}, boundary="B")
@@ -159,14 +159,41 @@ async def test_file_part_streams_in_write_chunks(tmp_path: Path) -> None:
         assert b"".join(await collect(content)) == body
 
 
-async def test_text_mode_file_is_sent_as_utf8_without_length(tmp_path: Path) -> None:
+async def test_text_mode_file_is_read_at_once_and_sent_as_utf8(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("héllo\n", encoding="utf-8")
     with path.open(encoding="utf-8") as fileobj:
         content = MultipartContent(files={"f": fileobj}, boundary="B")
-        assert content.length is None
-        body = b"".join(await collect(content))
+    # Read while building, as requests reads it: the length is known and
+    # the file may be closed before sending.
+    body = b"".join(await collect(content))
+    assert content.length == len(body)
+    assert content.body == body
     assert parse(content.content_type, body)[0][1] == "héllo\n".encode()
+
+
+async def test_small_files_are_read_at_once_large_ones_streamed(tmp_path: Path) -> None:
+    small, large = tmp_path / "small.bin", tmp_path / "large.bin"
+    small.write_bytes(b"s" * 10)
+    large.write_bytes(b"L" * (MULTIPART_MEMORY + 1))
+    with small.open("rb") as small_file, large.open("rb") as large_file:
+        content = MultipartContent(files={"a": small_file, "b": large_file}, boundary="B")
+        assert small_file.tell() == 10  # read already
+        assert large_file.tell() == 0  # left for sending
+        assert content.body is None
+        body = b"".join(await collect(content))
+    assert content.length == len(body)
+    parts = parse(content.content_type, body)
+    assert [len(part[1]) for part in parts] == [10, MULTIPART_MEMORY + 1]
+
+
+def test_a_file_field_without_a_file_is_left_out_and_numbers_become_text() -> None:
+    content = MultipartContent(files={"none": None, "pair": ("f", None), "n": 1}, boundary="B")
+    assert content.body is not None
+    assert b'name="none"' not in content.body
+    assert b'name="pair"' not in content.body
+    assert b'name="n"; filename="n"' in content.body
+    assert b"\r\n\r\n1\r\n" in content.body
 
 
 class OneShot(io.RawIOBase):

@@ -43,7 +43,7 @@ def test_requests_helper_modules_come_with_the_package() -> None:
     # ``requests.utils`` and ``requests.cookies`` code ports by renaming the
     # import; the modules are attributes right after ``import trio_http``.
     assert trio_http.utils.requote_uri("http://a/ b") == "http://a/%20b"
-    assert trio_http.cookies.RequestsCookieJar is trio_http.Cookies
+    assert issubclass(trio_http.cookies.RequestsCookieJar, trio_http.Cookies)
     assert trio_http.cookies.CookieConflictError is trio_http.CookieConflictError
 
 

@@ -36,6 +36,7 @@ from ._adapter_options import (
     retry_from_requests,
 )
 from ._config import MAX_REDIRECTS, Timeouts
+from ._cookie_requests_jar import RequestsCookieJar
 from ._cookies import Cookies
 from ._portal import get_portal
 from ._proxy_config import Proxy
@@ -84,7 +85,9 @@ _SEND_STEPS = ("send", "add_headers", "request_url", "build_response")
 
 def _refusing_jar() -> Cookies:
     # An adapter keeps no cookies (the session does): a jar that accepts none.
-    return Cookies(http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[])))
+    # Its class is that of its responses' jars: requests' kind.
+    policy = http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
+    return RequestsCookieJar(http.cookiejar.CookieJar(policy))
 
 
 class BaseAdapter:

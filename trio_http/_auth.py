@@ -52,6 +52,14 @@ class Auth:
         """
         yield request
 
+    def _redirect_flow(self, request: Request) -> Generator[Request, Response, None]:
+        """The flow for a redirect hop back on the origin the request started at.
+
+        The same as :meth:`auth_flow` unless a scheme answers challenges
+        differently there (Digest waits to be challenged again).
+        """
+        return self.auth_flow(request)
+
 
 def _credential_bytes(value: str | bytes) -> bytes:
     if isinstance(value, bytes):

@@ -32,9 +32,13 @@ def _sha512_256(data: bytes) -> hashlib._Hash:
     return hashlib.new("sha512_256", data)
 
 
+# RFC 7616 names MD5, SHA-256 and SHA-512-256; SHA-512 and "SHA" (SHA-1)
+# are not in it, but servers send them (httpbin does) and requests answers them.
 _DIGEST_HASHES: dict[str, Callable[[bytes], hashlib._Hash]] = {
     "MD5": hashlib.md5,
+    "SHA": hashlib.sha1,
     "SHA-256": hashlib.sha256,
+    "SHA-512": hashlib.sha512,
     "SHA-512-256": _sha512_256,
 }
 try:
@@ -64,6 +68,7 @@ class _DigestState:
     realm: str
     nonce: str
     algorithm: str  # upper-case, with "-SESS" when session variant
+    algorithm_sent: str | None  # as the challenge spelled it; None when absent
     qop: tuple[str, ...]  # offered qop values, lower-case; () for RFC 2069
     opaque: str | None
     userhash: bool
@@ -90,11 +95,14 @@ class DigestAuth(Auth):
     """HTTP Digest authentication (RFC 7616, and RFC 2069 servers).
 
     The first request goes without credentials; a 401 with a Digest
-    challenge is answered once. Supports MD5, SHA-256 and SHA-512-256, their
-    ``-sess`` variants, ``qop=auth`` and ``qop=auth-int`` (the latter only
-    when the body is in memory), ``opaque`` and ``userhash``. The nonce is
-    remembered for later requests to the same origin; when the server calls
-    it stale, the flow answers the fresh challenge once. A 401 to answered
+    challenge is answered once. Supports MD5, SHA-256, SHA-512 and
+    SHA-512-256 (and requests' ``SHA``, SHA-1), their ``-sess`` variants,
+    ``qop=auth`` and ``qop=auth-int`` (the latter only when the body is in
+    memory), ``opaque`` and ``userhash``. The nonce is
+    remembered for later requests to the same origin (a redirect hop, though,
+    waits to be challenged); when the server calls it stale, the flow
+    answers the fresh challenge once. The ``Authorization`` value has
+    requests' parameter order and quoting. A 401 to answered
     credentials that is not stale is returned as is (wrong password), as is
     a 401 whose challenge cannot be parsed.
 
@@ -123,16 +131,25 @@ class DigestAuth(Auth):
         return secrets.token_hex(16)
 
     def auth_flow(self, request: Request) -> Generator[Request, Response, None]:
+        return self._flow(request, preempt=True)
+
+    def _redirect_flow(self, request: Request) -> Generator[Request, Response, None]:
+        # A redirect hop goes without credentials until it is challenged, as
+        # with requests, whose digest hook answers 401s on every hop but
+        # computes credentials only for a challenge or a new call.
+        return self._flow(request, preempt=False)
+
+    def _flow(self, request: Request, *, preempt: bool) -> Generator[Request, Response, None]:
         origin = request.url.origin
         sent_nonce: str | None = None
-        with self._lock:
-            state = (
-                self._state if self._state is not None and self._state.origin == origin else None
-            )
-            header = self._authorization(request, state) if state is not None else None
-        if header is not None and state is not None:
-            request.headers["Authorization"] = header
-            sent_nonce = state.nonce
+        if preempt:
+            with self._lock:
+                state = self._state
+                if state is not None and state.origin == origin:
+                    header = self._authorization(request, state)
+                    if header is not None:
+                        request.headers["Authorization"] = header
+                        sent_nonce = state.nonce
         response = yield request
 
         answered = False  # sent credentials computed from a challenge of this flow
@@ -178,6 +195,7 @@ class DigestAuth(Auth):
             realm=params["realm"],
             nonce=params["nonce"],
             algorithm=params.get("algorithm", "MD5").upper(),
+            algorithm_sent=params.get("algorithm"),
             qop=qop,
             opaque=params.get("opaque"),
             userhash=params.get("userhash", "").lower() == "true",
@@ -225,6 +243,10 @@ class DigestAuth(Auth):
         else:
             response = digest(f"{a1_hash}:{state.nonce}:{nc}:{cnonce}:{qop}:{digest(a2)}")
 
+        # The parameters in requests' order, every value but nc quoted as
+        # requests does (qop and algorithm included: RFC 7616 calls them
+        # tokens, but servers written against requests compare these bytes,
+        # and the servers that parse the header accept both forms).
         parts: list[str] = []
         if state.userhash:
             parts.append(f"username={_quote_param(digest(f'{username}:{realm}'))}")
@@ -235,16 +257,18 @@ class DigestAuth(Auth):
             # in the RFC 8187 extended notation.
             parts.append(f"username*=UTF-8''{quote(username, safe='')}")
         parts.append(f"realm={_quote_param(realm)}")
-        parts.append(f"uri={_quote_param(uri)}")
-        parts.append(f"algorithm={state.algorithm if session else algorithm}")
         parts.append(f"nonce={_quote_param(state.nonce)}")
-        if qop is not None:
-            parts.append(f"nc={nc}")
-            parts.append(f"cnonce={_quote_param(cnonce)}")
-            parts.append(f"qop={qop}")
+        parts.append(f"uri={_quote_param(uri)}")
         parts.append(f"response={_quote_param(response)}")
         if state.opaque is not None:
             parts.append(f"opaque={_quote_param(state.opaque)}")
+        if state.algorithm_sent is not None:
+            # Echoed as the server spelled it; absent means MD5 (RFC 7616 §3.3).
+            parts.append(f"algorithm={_quote_param(state.algorithm_sent)}")
+        if qop is not None:
+            parts.append(f"qop={_quote_param(qop)}")
+            parts.append(f"nc={nc}")
+            parts.append(f"cnonce={_quote_param(cnonce)}")
         if state.userhash:
             parts.append("userhash=true")
         return "Digest " + ", ".join(parts)

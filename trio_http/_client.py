@@ -359,8 +359,9 @@ class AsyncClient(ClientVerbs):
             response.default_encoding = self.default_encoding
             if "Set-Cookie" in response.headers:
                 # The response's own jar (requests' response.cookies) is
-                # filled here, where cookie policy lives.
-                response.cookies = set_by_response = Cookies()
+                # filled here, where cookie policy lives; it reads like the
+                # client's (a Session's holds a RequestsCookieJar).
+                response.cookies = set_by_response = type(self.cookies)()
                 set_by_response.extract_cookies(response)
                 self.cookies.extract_cookies(response)
                 if jar is not None:

@@ -9,14 +9,16 @@ while the response is a redirect to follow, asks the pure
 :func:`~._redirects.build_redirect_request` for the next hop. On the origin
 the request started at, an :class:`~._auth.Auth` flow generator drives the
 exchange instead (:func:`_send_with_auth`): it may look at a response and
-ask for the request again (a Digest challenge, say). Intermediate responses
-are drained (a small body is read, so the connection is reused) and kept in
-``history``.
+ask for the request again (a Digest challenge, say); on later hops it gets
+``Auth._redirect_flow``, and the ``Authorization`` a flow computed is not
+carried to the next hop. Intermediate responses are drained (a small body
+is read, so the connection is reused) and kept in ``history`` in requests'
+shape (see :func:`send_following`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING
 
 import trio
@@ -104,30 +106,44 @@ async def send_following(
 ) -> Response:
     """Send ``request``, following redirects and answering auth challenges.
 
-    A checkpoint. The final response's ``history`` holds the hops before it;
-    when redirects are not followed, a redirect's ``next_request`` is set.
+    A checkpoint. The final response's ``history`` holds, oldest first, the
+    redirects followed or, when there were none, the auth challenges
+    answered (requests' shape: its digest hook keeps the challenge in the
+    history of the answer, and following a redirect replaces that history).
+    Each of those responses' own ``history`` holds the entries before it.
+    When redirects are not followed, a redirect's ``next_request`` is set.
 
     Raises:
-        TooManyRedirects: more than ``max_redirects`` hops.
+        TooManyRedirects: more than ``max_redirects`` hops; its ``response``
+            (the redirect not followed) has the whole chain as ``history``.
     """
-    history: list[Response] = []
+    history: list[Response] = []  # the redirects followed
     origin = request.url.origin
+    # The Authorization the caller set, before any auth flow wrote its own.
+    caller_authorization = request.headers.get("Authorization")
     while True:
+        challenges: list[Response] = []
         if auth is None or request.url.origin != origin:
             # No auth on this hop: one coroutine layer less per request.
             response = await send_one(request)
         else:
-            response = await _send_with_auth(send_one, request, auth, history)
+            flow = auth._redirect_flow(request) if history else auth.auth_flow(request)
+            response = await _send_with_auth(send_one, request, auth, flow, challenges)
         if not follow_redirects or not response.is_redirect:
-            response.history = history
+            response.history = history if history else challenges
             if response.is_redirect:
                 response.next_request = _next_hop(request, response, history, max_redirects)
+                if auth is not None:
+                    _restore_authorization(response.next_request, caller_authorization)
             return response
+        response.history = history[:]
         try:
             next_request = _next_hop(request, response, history, max_redirects)
         except BaseException:
             await response.aclose()
             raise
+        if auth is not None:
+            _restore_authorization(next_request, caller_authorization)
         await _drain(response)
         history.append(response)
         request = next_request
@@ -144,12 +160,29 @@ def _next_hop(
     return next_request
 
 
+def _restore_authorization(next_request: Request, caller_authorization: str | None) -> None:
+    # What an auth flow computed belongs to its hop (a Digest answer covers
+    # its method and URI): a redirect starts from the caller's own header,
+    # and its own flow adds what it needs. A header the redirect rules
+    # stripped (another origin) stays stripped.
+    if "Authorization" not in next_request.headers:
+        return
+    if caller_authorization is None:
+        del next_request.headers["Authorization"]
+    else:
+        next_request.headers["Authorization"] = caller_authorization
+
+
 async def _send_with_auth(
-    send_one: SendOne, request: Request, auth: Auth, history: list[Response]
+    send_one: SendOne,
+    request: Request,
+    auth: Auth,
+    flow: Generator[Request, Response, None],
+    challenges: list[Response],
 ) -> Response:
+    """Drive ``flow`` on one hop; the responses it answered go to ``challenges``."""
     if auth.requires_request_body:
         await request.aread()
-    flow = auth.auth_flow(request)
     next_request = next(flow)
     while True:
         response = await send_one(next_request)
@@ -171,8 +204,8 @@ async def _send_with_auth(
             await response.aclose()
             raise
         await _drain(response)
-        response.history = list(history)
-        history.append(response)
+        response.history = challenges[:]
+        challenges.append(response)
 
 
 async def read_or_close(response: Response) -> None:

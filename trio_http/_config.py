@@ -34,17 +34,32 @@ MIN_READ_SIZE = 16 * 1024  # bytes a connection's first read asks for, and after
 # shrinks; Trio's own reads feed it 64 KiB at a time too.
 TLS_FEED_SIZE = 64 * 1024  # most ciphertext moved into a TLS connection's buffer at once
 WRITE_CHUNK = 64 * 1024  # bytes read per step from file/iterator request bodies
+# requests reads every multipart file while preparing; trio_http reads small
+# ones too (the body is then plain bytes), and streams the rest.
+MULTIPART_MEMORY = 1024 * 1024  # file bytes one multipart body reads into memory up front
 KEEPALIVE_PROBE_AFTER = 1.0  # seconds idle before a pooled connection is probed
 CLOSE_GRACE = 0.5  # seconds allowed for a graceful close under cancellation
 
 _UNSET: Any = object()
 
 
+class TimeoutTypeError(TypeError, ValueError):
+    """A ``timeout`` of the wrong type or shape.
+
+    A ``TypeError`` as trio_http documents, and a ``ValueError`` as requests
+    raises (from urllib3's ``Timeout``), so ``except ValueError`` written for
+    requests still catches it.
+    """
+
+
 def _check_seconds(name: str, value: float | None) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"timeout {name} must be a number of seconds or None, not {value!r}")
+        # urllib3's wording, which requests' users see: "must be an int, float or None".
+        raise TimeoutTypeError(
+            f"timeout {name} was {value!r}, but it must be an int, float or None (seconds)"
+        )
     if math.isnan(value) or value < 0:
         raise ValueError(f"timeout {name} must be >= 0 seconds, got {value!r}")
     return float(value)
@@ -110,7 +125,8 @@ class Timeouts:
         requests-style ``(connect, read)`` tuple.
 
         Raises:
-            TypeError: for any other type.
+            TypeError: for any other type; the exception is a ``ValueError``
+                too, as requests raises.
             ValueError: for a negative or NaN number of seconds.
         """
         if isinstance(value, Timeouts):
@@ -120,9 +136,16 @@ class Timeouts:
         if isinstance(value, tuple) and len(value) == 2:
             connect, read = value
             return cls(None, connect=connect, read=read, write=read, pool=connect)
-        raise TypeError(
-            "timeout must be a Timeouts, a number of seconds, None, or a "
-            f"(connect, read) tuple, not {value!r}"
+        if isinstance(value, tuple):
+            raise TimeoutTypeError(
+                f"invalid timeout {value!r}: give a (connect, read) tuple, a number of "
+                "seconds, None or a Timeouts"
+            )
+        # requests hands anything else to urllib3, which checks connect first.
+        _check_seconds("connect", value)  # type: ignore[arg-type]
+        raise TimeoutTypeError(  # a number, None or a Timeouts was handled above
+            f"timeout was {value!r}, but it must be an int, float, None, a "
+            "(connect, read) tuple or a Timeouts"
         )
 
 

@@ -35,6 +35,9 @@ class CookieMapping(Mapping[str, str]):
     __slots__ = ()
 
     jar: http.cookiejar.CookieJar
+    # Whether two cookies of one name conflict even when their values agree
+    # (requests' rule, kept by its RequestsCookieJar); by default they don't.
+    _same_values_conflict: bool = False
 
     def _matching(
         self, name: str | None, domain: str | None, path: str | None
@@ -72,12 +75,12 @@ class CookieMapping(Mapping[str, str]):
 
         Raises:
             CookieConflictError: several matching cookies have different
-                values.
+                values (for a ``RequestsCookieJar``: several match at all).
         """
         value: str | None = None
         found = False
         for cookie in self._matching(name, domain, path):
-            if found and cookie.value != value:
+            if found and (self._same_values_conflict or cookie.value != value):
                 raise CookieConflictError(
                     f"several cookies named {name!r} match; pass domain= and/or path= to choose one"
                 )

@@ -21,7 +21,7 @@ import http.cookiejar
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from typing import TYPE_CHECKING, final
+from typing import TYPE_CHECKING
 
 from ._cookie_adapters import RequestAdapter, ResponseAdapter
 from ._cookie_jar import (
@@ -49,6 +49,8 @@ from ._exceptions import CookieConflictError
 if TYPE_CHECKING:
     from http.cookies import Morsel
 
+    from typing_extensions import Self
+
     from ._request import Request
     from ._response import Response
 
@@ -58,10 +60,11 @@ __all__ = ["CookieConflictError", "Cookies"]
 _HEADER_CACHE_SIZE = 256  # distinct (scheme, host, port, path) keys kept
 
 # What a pickled jar holds: its cookies, its policy, their stamps.
-_PickledJar = tuple[list[http.cookiejar.Cookie], http.cookiejar.CookiePolicy, dict[Key, Stamp]]
+_PickledJar = tuple[
+    list[http.cookiejar.Cookie], http.cookiejar.CookiePolicy, dict[Key, Stamp], type["Cookies"]
+]
 
 
-@final
 class Cookies(CookieMapping, MutableMapping[str, str]):
     """A cookie jar that reads as a mapping from cookie names to values.
 
@@ -70,7 +73,8 @@ class Cookies(CookieMapping, MutableMapping[str, str]):
     cookies that match each request's URL (:meth:`set_cookie_header`). It
     also offers requests' ``RequestsCookieJar`` API (``set``, ``get`` with
     ``domain``/``path``, ``get_dict``, ``list_domains``, ``iteritems``...);
-    ``trio_http.cookies.RequestsCookieJar`` is this class.
+    ``trio_http.cookies.RequestsCookieJar``, the jar of a ``Session``, is
+    the subclass that also iterates and counts as requests' jar does.
 
     Cookies set by hand with ``jar[name] = value`` or :meth:`set` without a
     ``domain`` match every host, like requests' session cookies;
@@ -180,7 +184,7 @@ class Cookies(CookieMapping, MutableMapping[str, str]):
         With ``request``, only if the jar's policy accepts it from there.
         ``stamp`` carries a copied cookie's stamp over.
         """
-        cookie = for_every_host(cookie)
+        cookie = self._as_stored(for_every_host(cookie))
         jar = self.jar
         key = cookie_key(cookie)
         previous = stored_cookie(jar, key)
@@ -194,6 +198,10 @@ class Cookies(CookieMapping, MutableMapping[str, str]):
             stamp = new_stamp(None if previous is None else self._stamps.get(key, UNSTAMPED))
         self._stamps[key] = stamp
         return True
+
+    def _as_stored(self, cookie: http.cookiejar.Cookie) -> http.cookiejar.Cookie:
+        """``cookie`` as this jar stores it (a subclass may store a changed copy)."""
+        return cookie
 
     def _evict(self, domains: set[str]) -> None:
         """Enforce the per-domain limit for ``domains`` and the total limit.
@@ -427,9 +435,9 @@ class Cookies(CookieMapping, MutableMapping[str, str]):
         self.jar.set_policy(policy)
         self._reset_caches()  # cached headers were decided by the old policy
 
-    def copy(self) -> Cookies:
-        """A new jar with the same cookies and policy; changing one leaves the other alone."""
-        clone = Cookies(self)
+    def copy(self) -> Self:
+        """A new jar of this class with the same cookies and policy, independent of this one."""
+        clone = type(self)(self)
         clone.jar.set_policy(self.get_policy())
         return clone
 
@@ -437,23 +445,27 @@ class Cookies(CookieMapping, MutableMapping[str, str]):
         # The standard jar holds a lock and cannot be pickled; its cookies
         # and policy can (requests' jar pickles too). A wrapped jar of another
         # class comes back as a standard one.
-        return (_restore, (list(all_cookies(self.jar)), self.get_policy(), dict(self._stamps)))
+        return (
+            _restore,
+            (list(all_cookies(self.jar)), self.get_policy(), dict(self._stamps), type(self)),
+        )
 
     def __repr__(self) -> str:
         # Values are secrets (session ids); show where cookies go, not what.
         listed = ", ".join(
             f"{cookie.name} for {cookie.domain or '*'}{cookie.path}" for cookie in self.jar
         )
-        return f"<Cookies [{listed}]>"
+        return f"<{type(self).__name__} [{listed}]>"
 
 
 def _restore(
     cookies: list[http.cookiejar.Cookie],
     policy: http.cookiejar.CookiePolicy,
     stamps: dict[Key, Stamp],
+    kind: type[Cookies] = Cookies,  # absent from pickles of earlier versions
 ) -> Cookies:
-    """A pickled :class:`Cookies` rebuilt (see ``Cookies.__reduce__``)."""
-    restored = Cookies(http.cookiejar.CookieJar(policy))
+    """A pickled :class:`Cookies` (or subclass) rebuilt (see ``Cookies.__reduce__``)."""
+    restored = kind(http.cookiejar.CookieJar(policy))
     for cookie in cookies:
         restored.jar.set_cookie(cookie)
     restored._stamps = stamps

@@ -46,6 +46,7 @@ requests lacks slot in where a requests user would look for them::
 
     RequestsWarning (Warning)           requests' warning names, for porting
     ├── FileModeWarning (+DeprecationWarning)
+    ├── InsecureRequestWarning          an HTTPS request sent with verify=False
     └── RequestsDependencyWarning
 
 Every exception raised while a request is in flight carries ``.request``
@@ -55,6 +56,7 @@ Every exception raised while a request is in flight carries ``.request``
 from __future__ import annotations
 
 import json
+import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -72,6 +74,7 @@ __all__ = [
     "DecompressionBombError",
     "FileModeWarning",
     "HTTPError",
+    "InsecureRequestWarning",
     "InvalidHeader",
     "InvalidJSONError",
     "InvalidProxyURL",
@@ -317,3 +320,18 @@ class FileModeWarning(RequestsWarning, DeprecationWarning):
 
 class RequestsDependencyWarning(RequestsWarning):
     """An optional dependency has an unsupported version."""
+
+
+class InsecureRequestWarning(RequestsWarning):
+    """An HTTPS request went without checking the server's certificate (``verify=False``).
+
+    Emitted once per such request, as urllib3 does under requests, and shown
+    every time unless a filter says otherwise: silence it with
+    ``warnings.simplefilter("ignore", InsecureRequestWarning)``.
+    """
+
+
+# urllib3 shows its security warnings every time, not once per code
+# location; the same here. Appended, so any filter the program or the
+# command line sets comes first and wins.
+warnings.simplefilter("always", InsecureRequestWarning, append=True)

@@ -1,10 +1,15 @@
 """multipart/form-data request bodies (RFC 7578), streamed part by part.
 
 How this works: every part is turned into its header bytes up front; parts
-held in memory keep their bytes, file parts keep their file object. While
-iterating, in-memory bytes are gathered and sent together, and each file is
-read in ``WRITE_CHUNK`` pieces, never whole. The total length is known when
-every file's size is, so most uploads get a ``Content-Length``.
+held in memory keep their bytes, file parts keep their file object. As
+requests reads every file while preparing, small files (up to
+``MULTIPART_MEMORY`` bytes in all, sizes known) and text-mode files (whose
+size in bytes is only known once encoded) are read at once: a body made only
+of such parts is plain bytes (``prepared.body``), may be sent after its files
+are closed, and is pickled like any bytes. Larger files stay file objects:
+while iterating, in-memory bytes are gathered and sent together, and each
+file is read in ``WRITE_CHUNK`` pieces, never whole. The total length is
+known when every file's size is, so most uploads get a ``Content-Length``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import os
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import IO, Any
 
-from ._config import WRITE_CHUNK
+from ._config import MULTIPART_MEMORY, WRITE_CHUNK
 from ._exceptions import StreamConsumedError
 from ._streams import RequestContent, file_length, is_text_file
 
@@ -110,6 +115,17 @@ class _Part:
             except (AttributeError, OSError, ValueError):
                 self.start = None
 
+    def read_now(self) -> None:
+        """Read the file into ``body`` (requests' way); the part is then in memory."""
+        fileobj = self.fileobj
+        assert fileobj is not None
+        data = fileobj.read()
+        self.body = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        self.length = len(self.body)
+        self.fileobj = None
+        self.text = False
+        self.start = None
+
 
 def _part_head(
     name: str | bytes,
@@ -160,6 +176,8 @@ def _file_part(name: str | bytes, value: Any) -> _Part:
         content = value
         # requests' default: the file's own name, else the field name.
         filename = _filename_of(content) or name
+    if isinstance(content, int) and not isinstance(content, bool):
+        content = str(content)  # as urllib3 encodes a number
     if isinstance(content, str):
         return _Part(_part_head(name, filename, content_type, headers), content.encode(), None)
     if isinstance(content, (bytes, bytearray, memoryview)):
@@ -170,6 +188,20 @@ def _file_part(name: str | bytes, value: Any) -> _Part:
         f"file {name!r} must be bytes, str or a file object (or a tuple holding one), "
         f"not {type(content).__name__}"
     )
+
+
+def _read_small_files(parts: list[_Part]) -> None:
+    # Text files, and binary files while their known sizes fit in
+    # MULTIPART_MEMORY, are read now, as requests reads every file.
+    budget = MULTIPART_MEMORY
+    for part in parts:
+        if part.fileobj is None:
+            continue
+        if part.text:
+            part.read_now()
+        elif part.length is not None and part.length <= budget:
+            budget -= part.length
+            part.read_now()
 
 
 def _check_boundary(boundary: bytes | str) -> bytes:
@@ -194,9 +226,11 @@ class MultipartContent(RequestContent):
         data: form fields, a mapping or sequence of pairs; a list value
             repeats its name and ``None`` values are left out.
         files: file fields, a mapping or sequence of pairs ``name -> value``
-            where value is a file object, ``bytes``, ``str``, or a tuple
-            ``(filename, content[, content_type[, headers]])``. A filename of
-            None sends the part without one.
+            where value is a file object, ``bytes``, ``str``, an ``int``, or a
+            tuple ``(filename, content[, content_type[, headers]])``. A
+            filename of None sends the part without one; a field whose
+            content is None is left out (as in requests). Small and
+            text-mode files are read here (see the module docstring).
         boundary: the boundary, random when not given.
 
     Attributes:
@@ -233,7 +267,10 @@ class MultipartContent(RequestContent):
         if files:
             items = files.items() if isinstance(files, Mapping) else files
             for name, value in items:
+                if value is None or (isinstance(value, tuple) and value[1:2] == (None,)):
+                    continue  # requests leaves out a file field without a file
                 parts.append(_file_part(name, value))
+        _read_small_files(parts)
         self._parts = parts
         self._consumed = False
         delimiter = len(self.boundary) + 4  # "--" boundary CRLF

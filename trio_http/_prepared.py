@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast, final
 from ._auth import Auth, basic_auth_header
 from ._content import encode_request
 from ._cookies import Cookies
+from ._exceptions import MissingSchema
 from ._headers import Headers
 from ._hooks import HookValue
 from ._request import Request, normalize_method
@@ -66,6 +67,7 @@ class PreparedRequest(Request):
         # requests' empty state: the steps below fill it in.
         self.method = None  # type: ignore[assignment]
         self._url = None  # type: ignore[assignment]
+        self._url_error = None
         self.headers = Headers()
         self.stream = EMPTY_CONTENT
         self.extensions: dict[str, Any] = {}
@@ -271,7 +273,14 @@ class PreparedRequest(Request):
 
 def _prepare(request: Request) -> Request:
     # Request.prepare(): a copy with the request's cookies, auth and hooks applied.
+    if cast("URL | None", request.url) is None:
+        # Request() built without a URL, none assigned since (requests' wording).
+        raise MissingSchema("Invalid URL None: no scheme supplied. Perhaps you meant https://?")
     prepared = PreparedRequest.from_request(request)
+    # The method and URL may have been assigned after Request(): derive
+    # what they decide (Host, framing) where it is still missing.
+    prepared.prepare_method(request.method)
+    prepared._frame_if_ready(refresh=False)
     prepared.prepare_cookies(request.cookies)
     prepared.prepare_auth(request.auth)
     prepared.prepare_hooks(request._hooks)

@@ -36,7 +36,7 @@ class RawBody:
         self._source: Iterator[bytes] | None = None
         self._buffer = b""
         self.decode_content = False
-        self.closed = False
+        self._closed = False
 
     def _chunks(self) -> Iterator[bytes]:
         source = self._source
@@ -88,7 +88,12 @@ class RawBody:
         view[: len(data)] = data
         return len(data)
 
+    @property
+    def closed(self) -> bool:
+        """Whether this object, or the response, was closed (urllib3's meaning)."""
+        return self._closed or self._response.is_closed
+
     def close(self) -> None:
         """Close the response (the connection is released)."""
-        self.closed = True
+        self._closed = True
         self._response.close()

@@ -19,10 +19,11 @@ imported (``trio_http`` imports it).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from ._exceptions import LocalProtocolError, ResponseNotRead
+from ._exceptions import InvalidURL, LocalProtocolError, ResponseNotRead
 from ._headers import Headers, _Entry, _make_entry
 from ._hooks import HookValue, default_hooks, hook_list
 from ._streams import EMPTY_CONTENT, BytesContent, RequestContent
@@ -102,8 +103,9 @@ class Request:
     Building does no I/O and is not a checkpoint.
 
     Args:
-        method: the method (validated, upper-cased).
-        url: the URL; ``params`` are appended to its query.
+        method: the method (validated, upper-cased); ``None`` until assigned.
+        url: the URL; ``params`` are appended to its query. ``None`` until
+            assigned (``prepare()`` then raises ``MissingSchema``).
         headers: the request's headers.
         files: multipart file fields (with ``data`` form fields).
         data: form fields, or a raw body as requests accepts it.
@@ -120,7 +122,9 @@ class Request:
 
     Raises:
         LocalProtocolError: an invalid method, or ``content`` with another body.
-        InvalidURL, InvalidHeader: the URL or a header cannot be sent.
+        InvalidHeader: a header cannot be sent. A URL that cannot be parsed
+            raises ``InvalidURL`` where it is first used (:attr:`url`,
+            :meth:`prepare`, sending), as requests raises it in ``prepare()``.
 
     Attributes:
         method: upper-case method.
@@ -137,6 +141,7 @@ class Request:
     __slots__ = (
         "_hooks",
         "_url",
+        "_url_error",
         "auth",
         "cookies",
         "deadlines",
@@ -146,13 +151,16 @@ class Request:
         "stream",
     )
 
+    # None only while a request built without a URL has none assigned, or
+    # when the URL given could not be parsed (see ``url``).
+    _url: URL
     # Set by trio_http._prepared: see the module docstring.
     _preparer: ClassVar[Callable[[Request], Request] | None] = None
 
     def __init__(
         self,
-        method: str | bytes,
-        url: URL | str,
+        method: str | bytes | None = None,
+        url: URL | str | None = None,
         headers: HeaderTypes | None = None,
         files: RequestFiles | None = None,
         data: RequestData | None = None,
@@ -167,8 +175,20 @@ class Request:
         # Whatever the transports read: no precise value type exists.
         extensions: dict[str, Any] | None = None,
     ) -> None:
-        self.method = normalize_method(method)
-        self._url = URL(url) if params is None else URL(url, params=params)
+        # requests' Request() may be built empty and filled in before
+        # prepare(): a missing method or URL stays None until assigned.
+        self.method: str = normalize_method(method) if method is not None else None  # type: ignore[assignment]
+        self._url_error: InvalidURL | None = None
+        try:
+            if url is None:
+                self._url = None  # type: ignore[assignment]
+            else:
+                self._url = URL(url) if params is None else URL(url, params=params)
+        except InvalidURL as exc:
+            # requests finds a bad URL in prepare(), not in Request(): the
+            # error is kept and raised where the URL is first needed.
+            self._url = None  # type: ignore[assignment]
+            self._url_error = exc
         self.headers = headers.copy() if isinstance(headers, Headers) else Headers(headers)
         self.extensions: dict[str, Any] = {} if extensions is None else extensions
         self.deadlines: Deadlines | None = None
@@ -199,7 +219,7 @@ class Request:
         headers = self.headers
         present = {entry[3] for entry in headers._get_entries()}
         additions: list[_Entry] = []
-        if "host" not in present and self._url.host:
+        if "host" not in present and self._url is not None and self._url.host:
             additions.append(_host_entry(self._url.netloc))
         if "content-length" not in present and "transfer-encoding" not in present:
             length = self.stream.length
@@ -212,14 +232,24 @@ class Request:
 
     @property
     def url(self) -> URL:
-        """The absolute :class:`URL`; assigning a ``str`` parses it."""
-        return self._url
+        """The absolute :class:`URL`; assigning a ``str`` parses it.
+
+        Raises:
+            InvalidURL: the URL given to ``Request()`` could not be parsed
+                (raised here, on first use, as requests raises it in
+                ``prepare()``).
+        """
+        url: URL | None = self._url
+        if url is None and self._url_error is not None:
+            raise self._url_error
+        return url  # type: ignore[return-value]  # None: an empty PreparedRequest
 
     @url.setter
     def url(self, value: URL | str) -> None:
         # requests-style auth callables assign strings (``r.url = r.url + "&k=v"``).
         old = self._url
         new = self._url = value if type(value) is URL else URL(value)
+        self._url_error = None
         # A Host header derived from the old URL follows the new one.
         headers = self.headers
         if (
@@ -311,8 +341,12 @@ class Request:
             (this module sits below the auth and cookie rules it applies).
         """
         preparer = Request._preparer
-        if preparer is None:  # pragma: no cover - trio_http always installs it
-            raise RuntimeError("import trio_http to prepare requests")
+        if preparer is None:
+            # ``import trio_http`` loads PreparedRequest lazily; loading it
+            # installs the preparer (imported by name: it is a layer above).
+            importlib.import_module("._prepared", __package__)
+            preparer = Request._preparer
+            assert preparer is not None
         return preparer(self)
 
     @property
@@ -334,7 +368,7 @@ class Request:
         return self.stream.body
 
     def __repr__(self) -> str:
-        return f"<Request({self.method!r}, {str(self.url)!r})>"
+        return f"<Request({self.method!r}, {str(self._url)!r})>"
 
 
 # requests' auth: (user, password) for Basic, a callable that takes and

@@ -10,21 +10,23 @@ decoded as the bytes arrive, bounded by the decompression limits;
 ``aclose``/``close`` hands the connection back to the pool or closes it.
 What the status line and headers say is
 :class:`~trio_http._response_head.ResponseHead`'s; reading the body as text,
-:class:`~trio_http._response_text.ResponseText`'s.
+:class:`~trio_http._response_text.ResponseText`'s; requests' chunked
+iteration, :class:`~trio_http._response_chunks.RequestsChunks`'.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, final, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, final
 
 from . import _body
 from ._body import BlockingBody, BodyPipeline, ByteStage, TextStage
 from ._decoders import make_decoder
 from ._exceptions import ContentDecodingError, ResponseNotRead, StreamConsumedError
 from ._raw_body import RawBody
-from ._response_hand import HandFilledHead, SupportsRead
+from ._response_chunks import RequestsChunks
+from ._response_hand import SupportsRead, close_hand_raw, iter_hand_raw, read_hand_raw
 from ._streams import AsyncByteStream, ByteStream
 
 if TYPE_CHECKING:
@@ -39,10 +41,12 @@ __all__ = ["Response"]
 T = TypeVar("T")
 # The raw bytes: nothing decoded, only cut to the chunk size asked for.
 _raw_stage = functools.partial(ByteStage, None)
+# The stream of a response built with neither a body nor a stream.
+_NO_BODY = ByteStream(b"")
 
 
 @final
-class Response(HandFilledHead):
+class Response(RequestsChunks):
     """An HTTP response.
 
     A response from ``client.get()`` and friends is read already: ``content``,
@@ -117,7 +121,7 @@ class Response(HandFilledHead):
             self._is_closed = True
         else:
             self._content = None
-            self.stream = stream if stream is not None else ByteStream(b"")
+            self.stream = stream if stream is not None else _NO_BODY
 
     # -- body and text ------------------------------------------------------
 
@@ -131,8 +135,12 @@ class Response(HandFilledHead):
         if self._content is None:
             raw = self._raw_body
             if raw is not None and not isinstance(raw, RawBody):
-                self._content = raw.read()  # a file-like object assigned as raw
+                self._content = read_hand_raw(raw)  # a file-like object assigned as raw
                 return self._content
+            if self.stream is _NO_BODY and self._blocking is None:
+                # ``Response()`` with no body given and none assigned: None,
+                # as requests has (typed as bytes: every other response has some).
+                return cast("bytes", None)
             if self._blocking is not None and not self._stream_consumed:
                 # requests reads a streamed body on first access; so does a
                 # response from the blocking API.
@@ -185,19 +193,6 @@ class Response(HandFilledHead):
 
     def _text_stage(self, chunk_size: int | None) -> TextStage:
         return TextStage(self._byte_stage(chunk_size), self.encoding or "utf-8")
-
-    def _requests_line_stage(
-        self, decode_unicode: bool, delimiter: str | bytes | None, chunk_size: int | None
-    ) -> BodyPipeline[Any]:
-        # A delimiter of the other type fails in the split, as in requests.
-        _body.check_chunk_size(chunk_size)
-        if decode_unicode:
-            return _body.RequestsLineStage(
-                self._text_stage(chunk_size), cast("str | None", delimiter)
-            )
-        return _body.RequestsLineStage(
-            self._byte_stage(chunk_size), cast("bytes | None", delimiter)
-        )
 
     def _apiped(
         self,
@@ -258,6 +253,14 @@ class Response(HandFilledHead):
             yield from _body.run(pipeline, (self._content,))
             return
         body = self._blocking
+        hand_raw = self._raw_body
+        if body is None and hand_raw is not None and not isinstance(hand_raw, RawBody):
+            # A file-like object assigned as ``raw``, read as requests does.
+            self._start_reading()
+            for piece in iter_hand_raw(hand_raw, chunk_size):
+                yield from pipeline.feed(piece)
+            yield from pipeline.flush()
+            return
         if body is None:
             raise RuntimeError(
                 "this response came from AsyncClient: use aread() / aiter_bytes(); "
@@ -374,77 +377,6 @@ class Response(HandFilledHead):
         """Iterate the body decoded to text (blocking)."""
         return self._piped(self._text_stage, chunk_size)
 
-    @overload
-    def iter_content(
-        self, chunk_size: int | None = 1, decode_unicode: Literal[False] = False
-    ) -> Iterator[bytes]: ...
-    @overload
-    def iter_content(
-        self, chunk_size: int | None = 1, *, decode_unicode: Literal[True]
-    ) -> Iterator[str]: ...
-    @overload
-    def iter_content(
-        self, chunk_size: int | None = 1, decode_unicode: bool = False
-    ) -> Iterator[bytes] | Iterator[str]: ...
-    def iter_content(
-        self, chunk_size: int | None = 1, decode_unicode: bool = False
-    ) -> Iterator[bytes] | Iterator[str]:
-        """Iterate the body in chunks, as requests does (blocking).
-
-        Args:
-            chunk_size: bytes per chunk; ``None`` yields chunks as they
-                arrive. The last chunk may be shorter.
-            decode_unicode: yield ``str`` decoded with :attr:`encoding`.
-
-        Raises:
-            TypeError: ``chunk_size`` is neither an int nor None.
-            StreamConsumedError: a streamed body was already iterated.
-        """
-        _body.check_chunk_size(chunk_size)
-        if decode_unicode:
-            return self.iter_text(chunk_size)
-        return self.iter_bytes(chunk_size)
-
-    @overload
-    def iter_lines(
-        self,
-        chunk_size: int | None = 512,
-        decode_unicode: Literal[False] = False,
-        delimiter: bytes | None = None,
-    ) -> Iterator[bytes]: ...
-    @overload
-    def iter_lines(
-        self,
-        chunk_size: int | None = 512,
-        *,
-        decode_unicode: Literal[True],
-        delimiter: str | None = None,
-    ) -> Iterator[str]: ...
-    @overload
-    def iter_lines(
-        self,
-        chunk_size: int | None = 512,
-        decode_unicode: bool = False,
-        delimiter: str | bytes | None = None,
-    ) -> Iterator[bytes] | Iterator[str]: ...
-    def iter_lines(
-        self,
-        chunk_size: int | None = 512,
-        decode_unicode: bool = False,
-        delimiter: str | bytes | None = None,
-    ) -> Iterator[bytes] | Iterator[str]:
-        """Iterate the body line by line, without line endings (blocking).
-
-        Lines are ``bytes`` unless ``decode_unicode`` is true, as in requests.
-
-        Args:
-            chunk_size: bytes read per step.
-            decode_unicode: yield ``str`` lines.
-            delimiter: split on this instead of any line boundary.
-        """
-        make = functools.partial(self._requests_line_stage, decode_unicode, delimiter)
-        return self._piped(make, chunk_size)
-
     def read(self) -> bytes:
         """Read the whole (decoded) body into memory (blocking).
 
@@ -455,18 +387,6 @@ class Response(HandFilledHead):
             self._content = _body.join_chunks(list(self.iter_bytes()))
         return self._content
 
-    @property
-    def raw(self) -> RawBody | SupportsRead:
-        """A file-like object over the undecoded body bytes (``.read(n)``); assignable."""
-        raw = self._raw_body
-        if raw is None:
-            raw = self._raw_body = RawBody(self, blocking=self._blocking is not None)
-        return raw
-
-    @raw.setter
-    def raw(self, value: SupportsRead | None) -> None:
-        self._raw_body = value
-
     def close(self) -> None:
         """Close the body stream (blocking); the connection is released.
 
@@ -476,6 +396,11 @@ class Response(HandFilledHead):
         Raises:
             RuntimeError: an unread ``AsyncClient`` stream.
         """
+        raw = self._raw_body
+        if raw is not None and not isinstance(raw, RawBody):
+            self._is_closed = True
+            close_hand_raw(raw)
+            return
         if self._is_closed:
             return
         body = self._blocking
@@ -484,6 +409,19 @@ class Response(HandFilledHead):
         self._is_closed = True
         if body is not None:
             body.close()
+
+    def __reduce__(self) -> tuple[Callable[[dict[str, Any]], Response], tuple[dict[str, Any]]]:
+        # Pickled as requests pickles a response: the body is read first, and
+        # the copy holds it in memory. What belongs to the connection (the
+        # stream, the blocking pump, the transport's extensions) stays behind.
+        content = self.content
+        state: dict[str, Any] = dict(getattr(self, "__dict__", {}))
+        for klass in type(self).__mro__:
+            for name in getattr(klass, "__slots__", ()):
+                if name not in _NOT_PICKLED and hasattr(self, name):
+                    state[name] = getattr(self, name)
+        state["_content"] = content
+        return _unpickle_response, (state,)
 
     def __enter__(self) -> Response:
         return self
@@ -495,3 +433,16 @@ class Response(HandFilledHead):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+# Response slots that hold the connection's side of a response, not pickled.
+_NOT_PICKLED = frozenset(
+    {"__dict__", "__weakref__", "_blocking", "_raw_body", "_reading", "extensions", "stream"}
+)
+
+
+def _unpickle_response(state: dict[str, Any]) -> Response:
+    response = Response(state.get("status_code"), content=state["_content"] or b"")
+    for name, value in state.items():
+        setattr(response, name, value)
+    return response

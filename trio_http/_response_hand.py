@@ -10,26 +10,61 @@ requests' tests and custom adapters build responses field by field::
 
 :class:`HandFilledHead` sits between
 :class:`~trio_http._response_text.ResponseText` and :class:`~trio_http.Response`
-and makes ``url`` and ``reason`` assignable; any other attribute
+and makes ``url``, ``reason`` and ``raw`` assignable; any other attribute
 (``r.connection``, ``r._content_consumed``) lands in the instance dict,
-which is only created when one is set. ``raw`` and ``_content`` are the
-body's, so :class:`~trio_http.Response` handles them.
+which is only created when one is set. A file-like object assigned as
+``raw`` is the body: :class:`~trio_http.Response` reads it with the
+functions below, as requests reads its ``raw``, and closes it in
+``close()``.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Protocol
 
+from ._raw_body import RawBody
 from ._response_text import ResponseText
 from ._urls import URL
 
-__all__ = ["HandFilledHead", "SupportsRead"]
+if TYPE_CHECKING:
+    from ._body import BlockingBody
+
+__all__ = ["HandFilledHead", "SupportsRead", "close_hand_raw", "iter_hand_raw", "read_hand_raw"]
 
 
 class SupportsRead(Protocol):
     """A file-like object assigned as ``response.raw``."""
 
     def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _as_bytes(chunk: bytes | str) -> bytes:
+    # A text-mode file (requests' tests assign StringIO) gives str.
+    return chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+
+
+def read_hand_raw(raw: SupportsRead) -> bytes:
+    """Everything left in a ``raw`` assigned by hand."""
+    return _as_bytes(raw.read())
+
+
+def iter_hand_raw(raw: SupportsRead, chunk_size: int | None) -> Iterator[bytes]:
+    """A ``raw`` assigned by hand, read ``chunk_size`` bytes at a time (all: ``None``)."""
+    if chunk_size is None:
+        chunk = read_hand_raw(raw)
+        if chunk:
+            yield chunk
+        return
+    while chunk := _as_bytes(raw.read(chunk_size)):
+        yield chunk
+
+
+def close_hand_raw(raw: SupportsRead) -> None:
+    """Close a ``raw`` assigned by hand, if it can be closed (requests does too)."""
+    close = getattr(raw, "close", None)
+    if callable(close):
+        close()
 
 
 class HandFilledHead(ResponseText):
@@ -41,6 +76,9 @@ class HandFilledHead(ResponseText):
     _url: URL | None
     # requests' adapter that sent the response (set by HTTPAdapter.build_response).
     connection: object
+    if TYPE_CHECKING:  # Response's
+        _raw_body: RawBody | SupportsRead | None
+        _blocking: BlockingBody | None
 
     @property
     def url(self) -> URL:
@@ -64,3 +102,15 @@ class HandFilledHead(ResponseText):
     @reason.setter
     def reason(self, value: str) -> None:
         self.reason_phrase = value
+
+    @property
+    def raw(self) -> RawBody | SupportsRead:
+        """A file-like object over the undecoded body bytes (``.read(n)``); assignable."""
+        raw = self._raw_body
+        if raw is None:
+            raw = self._raw_body = RawBody(self, blocking=self._blocking is not None)  # type: ignore[arg-type]
+        return raw
+
+    @raw.setter
+    def raw(self, value: SupportsRead | None) -> None:
+        self._raw_body = value

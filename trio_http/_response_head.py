@@ -175,9 +175,21 @@ class ResponseHead:
         if self.status_code < 400:
             return response
         kind = "Client Error" if self.status_code < 500 else "Server Error"
-        url = str(self.request.url) if self.request is not None else "?"
+        try:
+            url = str(self.url)  # the request's, unless one was assigned
+        except RuntimeError:
+            url = "?"
+        reason: object = self.reason_phrase
+        if isinstance(reason, bytes):
+            # A reason assigned as bytes (requests' tests do): UTF-8, else
+            # Latin-1, which decodes any byte, as requests falls back.
+            encoded = reason
+            try:
+                reason = encoded.decode("utf-8")
+            except UnicodeDecodeError:
+                reason = encoded.decode("iso-8859-1")
         raise HTTPError(
-            f"{self.status_code} {kind}: {self.reason_phrase} for url: {url}",
+            f"{self.status_code} {kind}: {reason} for url: {url}",
             request=self.request,
             response=response,
         )
@@ -185,7 +197,9 @@ class ResponseHead:
     @property
     def links(self) -> dict[str, dict[str, str]]:
         """Parsed ``Link`` headers, keyed by ``rel`` (or by URL)."""
-        header = self.headers.get("Link")
+        # Lower case, as requests asks: ``headers`` may be a plain dict
+        # assigned by hand with lower-case names.
+        header = self.headers.get("link")
         if not header:
             return {}
         return {link.get("rel") or link.get("url", ""): link for link in parse_link_header(header)}

@@ -108,11 +108,14 @@ class ResponseText(ResponseHead):
             ):
                 # RFC 8259 §8.1: no charset is named, so let json detect
                 # UTF-8/16/32 from the bytes.
-                return jsonlib.loads(content, **kwargs)
+                try:
+                    return jsonlib.loads(content, **kwargs)
+                except UnicodeDecodeError:
+                    # Not valid in the detected encoding: parse the text, as
+                    # requests does, so the error's ``doc`` is the text.
+                    pass
             return jsonlib.loads(self.text, **kwargs)
         except jsonlib.JSONDecodeError as exc:
             raise JSONDecodeError(
                 exc.msg, exc.doc, exc.pos, request=self.request, response=response
             )
-        except UnicodeDecodeError as exc:
-            raise JSONDecodeError(str(exc), "", 0, request=self.request, response=response)

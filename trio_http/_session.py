@@ -36,11 +36,12 @@ from ._adapters import HTTPAdapter
 from ._auth import NetRCAuth
 from ._client_defaults import USE_CLIENT_DEFAULT
 from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MAX_REDIRECTS, Limits
-from ._cookies import Cookies
+from ._cookie_requests_jar import RequestsCookieJar
 from ._parallel import DEFAULT_MAX_IN_FLIGHT, ParallelItem, validate_options
 from ._portal import get_portal
 from ._retries import Retry
 from ._session_adapters import Adapter
+from ._session_redirects import redirect_steps_overridden
 from ._session_send import SessionSend
 from ._sync_loop import SessionClients
 from ._sync_options import default_headers, parallel_item_preparer, request_options
@@ -147,7 +148,7 @@ class Session(SessionSend):
         self.max_redirects = MAX_REDIRECTS
         self.trust_env = True
         self.timeout: Any = timeout
-        self.cookies: Any = Cookies()
+        self.cookies: Any = RequestsCookieJar()
         self.adapters: dict[str, Adapter] = {}
         self._options = ClientOptions(
             limits=limits, retries=Retry.from_value(retries), http2=http2, transport=transport
@@ -158,6 +159,19 @@ class Session(SessionSend):
         self.mount("http://", HTTPAdapter())
 
     # -- lifecycle --------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled as requests pickles a session: its settings, adapters and
+        # cookies, not its open connections (the clients are left behind and
+        # the copy opens its own) nor the ~/.netrc it read.
+        state = dict(self.__dict__)
+        del state["_clients"]
+        state["_netrc"] = False
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._clients = SessionClients(self._options.transport)
 
     def __enter__(self) -> Session:
         return self
@@ -241,7 +255,9 @@ class Session(SessionSend):
         if stream is None:
             stream = self.stream
         options = self._options_for(self._adapter_for(url))
-        if options is None:  # the adapter is handed a PreparedRequest, as in requests
+        # The adapter is handed a PreparedRequest, as in requests; so is a
+        # session whose class follows redirects its own way.
+        if options is None or (allow_redirects and redirect_steps_overridden(type(self))):
             return self._request_prepared(
                 method,
                 url,

@@ -8,8 +8,10 @@ asks the redirect rules (:func:`~trio_http._redirects.build_redirect_request`:
 target, method, body, headers, credentials) for the next request, prepares
 its cookies from the session's jar, lets :meth:`~SessionRedirects.rebuild_proxies`
 and :meth:`~SessionRedirects.rebuild_auth` (both overridable, as in
-requests) adjust it, and sends it with ``allow_redirects=False``. Nothing
-here decides a redirect rule itself.
+requests) adjust it, and sends it with ``allow_redirects=False``. A
+session whose class overrides one of these steps
+(:func:`redirect_steps_overridden`) follows every redirect here too.
+Nothing here decides a redirect rule itself.
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ if TYPE_CHECKING:
     from ._response import Response
     from ._types import TimeoutTypes
 
-__all__ = ["SessionRedirects"]
+__all__ = ["SessionRedirects", "redirect_steps_overridden"]
+
+# The steps a subclass may override to change how redirects are followed.
+_REDIRECT_STEPS = ("get_redirect_target", "resolve_redirects", "rebuild_auth", "rebuild_proxies")
 
 
 class SessionRedirects(SessionAdapters):
@@ -173,3 +178,15 @@ def _finish(resp: Response) -> None:
     except (RequestException, RuntimeError):
         pass
     resp.close()
+
+
+def redirect_steps_overridden(cls: type) -> bool:
+    """Whether a session class overrides a redirect step.
+
+    Such a session follows redirects itself, one hop at a time through
+    :meth:`SessionRedirects.resolve_redirects`, as requests does, instead
+    of letting its client follow them in the loop thread.
+    """
+    return any(
+        getattr(cls, name) is not getattr(SessionRedirects, name) for name in _REDIRECT_STEPS
+    )

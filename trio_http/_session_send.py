@@ -27,7 +27,7 @@ from ._hooks import dispatch_hook
 from ._portal import get_portal
 from ._prepared import PreparedRequest
 from ._request import Request
-from ._session_redirects import SessionRedirects
+from ._session_redirects import SessionRedirects, redirect_steps_overridden
 from ._sync_environment import resolve_proxies
 from ._sync_options import environment_settings, merge_headers, merge_hooks, params_for_prepared
 
@@ -153,10 +153,8 @@ class SessionSend(SessionRedirects):
             RequestException: one subclass per failure.
         """
         if not isinstance(request, PreparedRequest):
-            raise ValueError(
-                "Session.send() takes a PreparedRequest: use request.prepare() or "
-                "session.prepare_request(request)"
-            )
+            # requests' exact message: code ported from it may compare it.
+            raise ValueError("You can only send PreparedRequests.")
         stream = kwargs.pop("stream", None)
         stream = self.stream if stream is None else stream
         timeout = kwargs.pop("timeout", self.timeout)
@@ -173,6 +171,11 @@ class SessionSend(SessionRedirects):
             return self._send_through(
                 adapter, request, allow_redirects, kwargs, proxies=proxies, **hook_kwargs
             )
+        if allow_redirects and redirect_steps_overridden(type(self)):
+            # The subclass decides how redirects are followed: one hop per send.
+            first = self.send(request, allow_redirects=False, proxies=proxies, **hook_kwargs)
+            settings = {"proxies": proxies, **hook_kwargs}
+            return self._follow_here(first, request, True, kwargs, settings)
         portal = get_portal()
         client = self._request_client(portal, self._settings(verify, cert, proxies), options)
         request.extensions["timeout"] = Timeouts.from_value(timeout)
@@ -199,6 +202,17 @@ class SessionSend(SessionRedirects):
         for each in (*response.history, response):
             if isinstance(each.headers, Headers) and each.request is not None:
                 self._session_jar().extract_cookies(each)
+        return self._follow_here(response, request, allow_redirects, adapter_kwargs, settings)
+
+    def _follow_here(
+        self,
+        response: Response,
+        request: PreparedRequest,
+        allow_redirects: bool,
+        adapter_kwargs: dict[str, Any],
+        settings: dict[str, Any],
+    ) -> Response:
+        # requests' redirect loop, on this thread: each hop is a send().
         if allow_redirects:
             chain = [
                 response,

@@ -168,7 +168,10 @@ def file_length(fileobj: IO[Any]) -> int | None:
         except OSError:
             pass
     try:
-        end = fileobj.seek(0, os.SEEK_END)
+        end: int | None = fileobj.seek(0, os.SEEK_END)
+        if end is None:
+            # A hand-written file-like object whose seek() returns nothing.
+            end = fileobj.tell()
         fileobj.seek(position)
     except (AttributeError, OSError, ValueError):
         return None

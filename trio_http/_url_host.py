@@ -62,6 +62,21 @@ def _normalise_ipv6(literal: str) -> str:
     return f"{normalised}%{zone}" if sep else normalised
 
 
+def _punycode_decodes(host: str) -> bool:
+    # An A-label ("xn--...") that decodes is kept as written even where
+    # IDNA 2008 disallows what it decodes to ("xn--n3h", a snowman): it was
+    # registered so, browsers and requests send it; only broken ones fail.
+    for label in host.split("."):
+        if label.startswith("xn--"):
+            try:
+                decoded = label[4:].encode("ascii").decode("punycode")
+            except UnicodeError:
+                return False
+            if not decoded or decoded.isascii():
+                return False
+    return True
+
+
 @functools.lru_cache(maxsize=1024)
 def normalise_host(raw: str) -> str:
     """Return the canonical form of a host as found in a URL's authority.
@@ -88,6 +103,10 @@ def normalise_host(raw: str) -> str:
             return str(ipaddress.IPv4Address(host))
         except ValueError:
             raise InvalidURL(f"invalid IPv4 address {host!r}") from None
+    if host[0] == "*":
+        # A wildcard is a pattern, never a host to connect to (requests
+        # rejects it too, before any DNS lookup).
+        raise InvalidURL(f"invalid host {raw!r}: a wildcard label")
     if _ASCII_HOST.fullmatch(host) is not None and "xn--" not in host:
         _check_label_lengths(host)
         return host
@@ -97,8 +116,7 @@ def normalise_host(raw: str) -> str:
         if (
             not host.isascii()
             or _FORBIDDEN_HOST.search(host) is not None
-            or host.startswith("xn--")
-            or ".xn--" in host
+            or not _punycode_decodes(host)
         ):
             raise InvalidURL(f"invalid host {raw!r}: {exc}") from None
         # DNS allows what IDNA refuses (underscores, other sub-delims): an ASCII

@@ -157,6 +157,18 @@ def mask_userinfo(userinfo: str) -> str:
     return f"{user}:[secure]" if sep else user
 
 
+def _host_for(scheme: str | None, raw_host: str) -> str:
+    # A percent-encoded host of a scheme other than http(s) is that scheme's
+    # business ("http+unix://%2Frun%2Fapp.sock/", a socket path): it is kept
+    # as written, as requests keeps it, when it does not decode to a name.
+    if "%" not in raw_host or (scheme or "").lower() in ("http", "https", ""):
+        return normalise_host(raw_host)
+    try:
+        return normalise_host(raw_host)
+    except InvalidURL:
+        return raw_host
+
+
 def parse(text: str) -> Parts:
     """Split and check a URL string; scheme, userinfo and host come out normal."""
     text = text.strip(_SURROUNDING_WS)
@@ -190,7 +202,7 @@ def parse(text: str) -> Parts:
             port_text = rest[1:]
         else:
             raw_host, _, port_text = hostport.partition(":")
-        host = normalise_host(raw_host)
+        host = _host_for(scheme, raw_host)
         port = parse_port(port_text)
     return (
         (scheme or "").lower(),

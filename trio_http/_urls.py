@@ -62,7 +62,8 @@ class URL(str):
         url: an absolute URL, a relative reference, or another ``URL``. Bytes
             are decoded as UTF-8. Surrounding whitespace is stripped.
         params: query parameters appended to the query of ``url`` (as requests
-            does), form-encoded.
+            does), form-encoded; not to a URL whose scheme does not start
+            with ``http`` (``mailto:``, ``data:``), which requests leaves as is.
 
     Raises:
         InvalidURL: the URL is too long, contains control characters, or has an
@@ -118,7 +119,8 @@ class URL(str):
             elif not isinstance(url, str):
                 raise InvalidURL(f"URL must be str, bytes or URL, not {type(url).__name__}")
             parts = normal_parts(*parse(url))
-        if params is not None:
+        if params is not None and (not parts[0] or parts[0].startswith("http")):
+            # requests leaves a URL of another scheme (mailto:, data:) as it is.
             extra = encode_params(params)
             if extra:
                 query = parts[5]
@@ -398,6 +400,14 @@ def validate_request_url(url: URL) -> None:
         InvalidSchema: the scheme is neither ``http`` nor ``https``.
         InvalidURL: the URL has no host.
     """
+    if not url.scheme and ":" in url.path.partition("/")[0] and not url._has_authority:
+        # "10.0.0.1:3128/": no scheme can start with a digit, but requests
+        # reads the colon as one and raises InvalidSchema; so does this.
+        shown = url._render(mask_userinfo(url._userinfo))
+        raise InvalidSchema(
+            f"Unsupported URL {shown!r}: no scheme before the colon. "
+            f"Perhaps you meant 'http://{shown}'?"
+        )
     if not url.scheme:
         shown = url._render(mask_userinfo(url._userinfo))
         suggestion = f"https:{shown}" if shown.startswith("//") else f"https://{shown}"

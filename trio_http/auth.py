@@ -77,9 +77,11 @@ class HTTPDigestAuth(Auth, AuthBase):
     """HTTP Digest authentication (RFC 7616), as requests' class of this name.
 
     The first request goes without credentials; a 401 carrying a Digest
-    challenge is answered (MD5, SHA-256, SHA-512-256, ``qop=auth``, nonce
-    counting, a stale nonce re-challenged once). The nonce is reused for
-    later requests to the same origin. Safe to share between threads.
+    challenge is answered (MD5, SHA-256, SHA-512, SHA-512-256, ``qop=auth``,
+    nonce counting, a stale nonce re-challenged once), with requests'
+    ``Authorization`` bytes. The nonce is reused for later requests to the
+    same origin; a redirect hop waits for its own challenge, as in requests.
+    Safe to share between threads.
 
     Args:
         username: the user name.
@@ -95,6 +97,9 @@ class HTTPDigestAuth(Auth, AuthBase):
 
     def auth_flow(self, request: Request) -> Generator[Request, Response, None]:
         return self._flow.auth_flow(request)
+
+    def _redirect_flow(self, request: Request) -> Generator[Request, Response, None]:
+        return self._flow._redirect_flow(request)
 
     def __call__(self, r: Request) -> Request:
         raise TypeError(

@@ -1,8 +1,9 @@
 """requests' cookie helpers (``requests.cookies``), over trio_http's cookie jar.
 
-``RequestsCookieJar`` is :class:`trio_http.Cookies`, the jar that sessions,
-clients and responses already use, so ``session.cookies`` is one. The
-functions accept a :class:`trio_http.Cookies` or any
+``RequestsCookieJar`` is the :class:`trio_http.Cookies` subclass that
+iterates, counts and lists as requests' jar does; ``session.cookies`` and a
+session's ``response.cookies`` are one. The functions accept a
+:class:`trio_http.Cookies` (either kind) or any
 :class:`http.cookiejar.CookieJar` wherever requests takes a jar; requests
 and responses are trio_http's :class:`~trio_http.Request` and
 :class:`~trio_http.Response`.
@@ -16,8 +17,8 @@ from typing import TYPE_CHECKING, TypeVar, overload
 
 from ._cookie_jar import create_cookie as create_cookie
 from ._cookie_jar import morsel_to_cookie as morsel_to_cookie
+from ._cookie_requests_jar import RequestsCookieJar as RequestsCookieJar
 from ._cookies import Cookies
-from ._cookies import Cookies as RequestsCookieJar
 from ._exceptions import CookieConflictError as CookieConflictError
 from ._request import Request
 
@@ -36,7 +37,7 @@ __all__ = [
     "remove_cookie_by_name",
 ]
 
-_Jar = TypeVar("_Jar", Cookies, http.cookiejar.CookieJar)
+_Jar = TypeVar("_Jar", bound=Cookies | http.cookiejar.CookieJar)
 
 
 def _as_cookies(jar: Cookies | http.cookiejar.CookieJar) -> Cookies:
@@ -84,7 +85,7 @@ def remove_cookie_by_name(
 @overload
 def cookiejar_from_dict(
     cookie_dict: Mapping[str, str] | None, cookiejar: None = None, overwrite: bool = True
-) -> Cookies: ...
+) -> RequestsCookieJar: ...
 @overload
 def cookiejar_from_dict(
     cookie_dict: Mapping[str, str] | None, cookiejar: _Jar, overwrite: bool = True
@@ -110,10 +111,10 @@ def cookiejar_from_dict(
     Raises:
         ValueError: a name and value together exceed ``MAX_COOKIE_BYTES``.
     """
-    jar = Cookies() if cookiejar is None else cookiejar
+    jar = RequestsCookieJar() if cookiejar is None else cookiejar
     if cookie_dict:
         target = _as_cookies(jar)
-        present = set() if overwrite else set(target)
+        present = set() if overwrite else {cookie.name for cookie in target.jar}
         for name, value in cookie_dict.items():
             if name not in present:
                 target.set_cookie(create_cookie(name, value))

@@ -17,6 +17,7 @@ from ._exceptions import CookieConflictError as CookieConflictError
 from ._exceptions import DecompressionBombError as DecompressionBombError
 from ._exceptions import FileModeWarning as FileModeWarning
 from ._exceptions import HTTPError as HTTPError
+from ._exceptions import InsecureRequestWarning as InsecureRequestWarning
 from ._exceptions import InvalidHeader as InvalidHeader
 from ._exceptions import InvalidJSONError as InvalidJSONError
 from ._exceptions import InvalidProxyURL as InvalidProxyURL
@@ -58,6 +59,7 @@ __all__ = [
     "DecompressionBombError",
     "FileModeWarning",
     "HTTPError",
+    "InsecureRequestWarning",
     "InvalidHeader",
     "InvalidJSONError",
     "InvalidProxyURL",

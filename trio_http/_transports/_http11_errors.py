@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from .._config import MAX_HEADER_BYTES
 from .._exceptions import (
     ChunkedEncodingError,
+    InvalidHeader,
     ReadError,
     RemoteProtocolError,
     ResponseTooLarge,
@@ -84,10 +85,22 @@ def _refused_status_line(message: str) -> bytes:
     return line if isinstance(line, bytes) else b""
 
 
+# h11 gives these refusals no type or hint of their own; its message is the
+# only thing that tells them apart from other malformed heads.
+_H11_CONFLICTING_LENGTHS = "conflicting Content-Length headers"
+_H11_HEAD_CUT_SHORT = "peer unexpectedly closed connection"
+
+
 def protocol_error(
     exc: h11.RemoteProtocolError, request: Request, received: bytes = b""
-) -> RemoteProtocolError:
+) -> RemoteProtocolError | InvalidHeader | ChunkedEncodingError:
     """The error for a malformed (or too large) response head.
+
+    Two cases get requests' classes: ``Content-Length`` headers that
+    disagree are an InvalidHeader (urllib3's check, which requests
+    reports so), and a head the server cut short by closing after its status
+    line is a ChunkedEncodingError, like a body cut short: requests reads
+    such a head as complete and fails on the body it declared.
 
     Args:
         exc: what h11 raised.
@@ -99,6 +112,20 @@ def protocol_error(
     if exc.error_status_hint == _H11_TOO_LARGE_HINT:
         return ResponseTooLarge(
             f"response header block exceeds {MAX_HEADER_BYTES} bytes", request=request
+        )
+    if message == _H11_CONFLICTING_LENGTHS:
+        # RFC 9112 §6.3: a response whose lengths disagree is unrecoverable
+        # (the message boundary is unknown); h11 has consumed the head, so
+        # ``received`` is what followed it and says nothing here.
+        return InvalidHeader(
+            f"malformed response: {message} (the response length is unknown)",
+            request=request,
+        )
+    if message == _H11_HEAD_CUT_SHORT and received.startswith(b"HTTP/1."):
+        return ChunkedEncodingError(
+            "connection closed before the response was complete: the head ended "
+            f"after {len(received)} bytes, without its blank line",
+            request=request,
         )
     other = non_http1_reply(received or _refused_status_line(message))
     if other is not None:

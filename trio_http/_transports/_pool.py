@@ -61,6 +61,7 @@ from ._net import (
 )
 from ._origins import OriginTable
 from ._pool_policy import NEW_CONNECTION, PoolPolicy, Waiter, _NewConnection
+from ._tls_context import warn_unverified
 
 if TYPE_CHECKING:
     from .._deadlines import Deadlines
@@ -157,6 +158,8 @@ class ConnectionPool(AsyncBaseTransport):
             raise ClientStateError("the connection pool is closed")
         deadlines = request_deadlines(request)
         origin = request.url.origin
+        if self._verify is not True and origin[0] == "https":
+            warn_unverified(self._verify, origin[1])
         fresh = False
         http2_retries = lost_retries = 0
         while True:

@@ -22,9 +22,10 @@ from __future__ import annotations
 import functools
 import os
 import ssl
+import warnings
 from typing import TYPE_CHECKING, Union
 
-from .._exceptions import SSLError
+from .._exceptions import InsecureRequestWarning, SSLError
 from ._tls_alpn import offer_alpn_once
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ __all__ = [
     "create_ssl_context",
     "require_truststore",
     "verify_from_environment",
+    "warn_unverified",
 ]
 
 VerifyTypes = Union[bool, str, "os.PathLike[str]", ssl.SSLContext]
@@ -82,6 +84,24 @@ def verify_from_environment(verify: VerifyTypes, environ: Mapping[str, str]) -> 
     if verify is not True:
         return verify
     return environ.get("SSL_CERT_FILE") or environ.get("SSL_CERT_DIR") or True
+
+
+def warn_unverified(verify: VerifyTypes, host: str) -> None:
+    """Warn (:class:`InsecureRequestWarning`) when ``verify`` checks no certificate.
+
+    Called for each HTTPS request, as urllib3 warns for each request it
+    sends to an unverified host. ``verify`` is ``False``, or a caller's
+    context that verifies nothing; anything else is silent. Not a checkpoint.
+    """
+    if verify is False or (
+        isinstance(verify, ssl.SSLContext) and verify.verify_mode == ssl.CERT_NONE
+    ):
+        warnings.warn(
+            f"HTTPS request to {host!r} without verifying its certificate (verify=False): "
+            "anyone on the path can read and change it. Pass verify=True or a CA bundle.",
+            InsecureRequestWarning,
+            stacklevel=2,
+        )
 
 
 def _identity(path: str) -> FileIdentity:
