@@ -191,6 +191,10 @@ class NetRCAuth(Auth):
                     hosts = self._hosts = self._load()
         return hosts.get(host.lower())
 
+    def covers(self, host: str) -> bool:
+        """Whether the file has credentials for ``host`` (read on first use)."""
+        return self._header_for(host) is not None
+
     def auth_flow(self, request: Request) -> Generator[Request, Response, None]:
         if "Authorization" not in request.headers:
             header = self._header_for(request.url.host)

@@ -14,5 +14,13 @@ from ._session import session as session
 from ._session_redirects import SessionRedirects as SessionRedirectMixin
 from ._sync_options import merge_hooks as merge_hooks
 from ._sync_options import merge_setting as merge_setting
+from ._utils_urls import get_netrc_auth as get_netrc_auth
 
-__all__ = ["Session", "SessionRedirectMixin", "merge_hooks", "merge_setting", "session"]
+__all__ = [
+    "Session",
+    "SessionRedirectMixin",
+    "get_netrc_auth",
+    "merge_hooks",
+    "merge_setting",
+    "session",
+]
