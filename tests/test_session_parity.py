@@ -353,3 +353,18 @@ def test_a_replaced_jar_gets_its_own_client(live: TestServer) -> None:
         assert session.get(live.url_for("/cookies")).json() == {"cookies": {"b": "2"}}
         assert len(session._clients) == clients + 1
         assert dict(old_jar) == {"a": "1"}
+
+
+def test_a_cookiejar_assigned_by_hand_stays_the_sessions_own(live: TestServer) -> None:
+    import http.cookiejar
+
+    for module in (requests, trio_http):
+        jar = http.cookiejar.CookieJar()
+        module.utils.add_dict_to_cookiejar(jar, {"foo": "bar"})
+        with module.Session() as session:
+            session.cookies = jar
+            response = session.get(live.url_for("/cookies/set?new=1"))
+            assert session.cookies is jar, module
+            assert {cookie.name for cookie in jar} == {"foo", "new"}, module
+            response = session.get(live.url_for("/cookies"))
+            assert response.json()["cookies"] == {"foo": "bar", "new": "1"}, module

@@ -188,9 +188,13 @@ def _is_control(char: str) -> bool:
 def test_str_of_parsed_url_is_a_fixed_point(text: str) -> None:
     try:
         url = URL(text)
-    except InvalidURL:
-        # The generated parts are valid, so only a control character can fail it.
-        assert any(_is_control(char) for char in text.strip("".join(map(chr, range(0x21)))))
+    except InvalidURL as exc:
+        # The generated parts are valid, so only a control character can fail
+        # it, or labels that read as an IPv4 address with leading zeros
+        # ("0.0.0.00": octal to some parsers, so ambiguous), which are refused.
+        assert any(_is_control(char) for char in text.strip("".join(map(chr, range(0x21))))) or str(
+            exc
+        ).startswith("invalid IPv4 address"), (text, exc)
         return
     again = URL(str(url))
     assert str(again) == str(url)

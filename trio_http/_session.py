@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ._client_defaults import _UseClientDefault
+    from ._cookies import Cookies
     from ._request_options import (
         AuthTypes,
         CertTypes,
@@ -155,6 +156,7 @@ class Session(SessionSend):
         )
         self._clients = SessionClients(transport)
         self._netrc: NetRCAuth | bool | None = False  # False: not looked up yet
+        self._assigned_jar: tuple[object, Cookies] | None = None
         self.mount("https://", HTTPAdapter())
         self.mount("http://", HTTPAdapter())
 
@@ -167,6 +169,7 @@ class Session(SessionSend):
         state = dict(self.__dict__)
         del state["_clients"]
         state["_netrc"] = False
+        state["_assigned_jar"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ portal hop, and what is applied to the response (urllib3's
 
 from __future__ import annotations
 
+import http.cookiejar
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -76,6 +77,8 @@ class SessionAdapters:
     _options: ClientOptions
     _clients: SessionClients
     _netrc: NetRCAuth | bool | None
+    # A jar assigned by hand and the Cookies view of it (see _session_jar).
+    _assigned_jar: tuple[object, Cookies] | None
 
     def mount(self, prefix: str, adapter: Adapter) -> None:
         """Send requests whose URL starts with ``prefix`` through ``adapter``.
@@ -241,6 +244,16 @@ class SessionAdapters:
 
     def _session_jar(self) -> Cookies:
         jar = self.cookies
-        if not isinstance(jar, Cookies):
+        if isinstance(jar, Cookies):
+            return jar
+        if not isinstance(jar, http.cookiejar.CookieJar):
+            # A dict or pairs: they become the session's jar.
             jar = self.cookies = Cookies(jar)
-        return jar
+            return jar
+        # A standard jar assigned by hand (as requests allows) stays the
+        # session's own object; a view of it is used here, which reads and
+        # writes the same cookies (no copy).
+        assigned = self._assigned_jar
+        if assigned is None or assigned[0] is not jar:
+            assigned = self._assigned_jar = (jar, Cookies(jar))
+        return assigned[1]

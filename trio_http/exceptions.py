@@ -39,6 +39,7 @@ from ._exceptions import ResponseTooLarge as ResponseTooLarge
 from ._exceptions import RetryError as RetryError
 from ._exceptions import SSLError as SSLError
 from ._exceptions import StreamConsumedError as StreamConsumedError
+from ._exceptions import StreamReset as StreamReset
 from ._exceptions import Timeout as Timeout
 from ._exceptions import TooManyContentEncodings as TooManyContentEncodings
 from ._exceptions import TooManyRedirects as TooManyRedirects
@@ -81,6 +82,7 @@ __all__ = [
     "RetryError",
     "SSLError",
     "StreamConsumedError",
+    "StreamReset",
     "Timeout",
     "TooManyContentEncodings",
     "TooManyRedirects",
