@@ -73,15 +73,49 @@ say "LICENSE in both; the sdist has tests, docs, ci and benchmarks; the wheel on
 
 # -- install and use ------------------------------------------------------------
 
+# A standard-library HTTP server answering every GET with its path as JSON,
+# for the checks below.
+cat >"$WORK/json_server.py" <<'EOF'
+"""``with json_server() as base_url:``: GETs answered with ``{"path": ...}``."""
+
+import contextlib
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps({"path": self.path}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def json_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+EOF
+
 # What each fresh environment runs, from a directory outside the checkout.
 cat >"$WORK/check_install.py" <<'EOF'
 """Import the installed trio_http and send real requests with it."""
 
-import http.server
-import json
 import subprocess
 import sys
-import threading
+
+from json_server import json_server
 
 root = sys.argv[1]
 import trio_http  # noqa: E402
@@ -106,28 +140,10 @@ assert "HTTP/1.1 200 OK" in demo.stdout and "hello from the trio_http demo serve
 
 
 # The blocking API against the standard library's HTTP server.
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = json.dumps({"path": self.path}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-try:
-    url = f"http://127.0.0.1:{server.server_address[1]}/packaged?x=1"
-    response = trio_http.get(url, timeout=10)
+with json_server() as base:
+    response = trio_http.get(f"{base}/packaged?x=1", timeout=10)
     response.raise_for_status()
     assert response.json() == {"path": "/packaged?x=1"}, response.text
-finally:
-    server.shutdown()
 print(f"trio_http {trio_http.__version__} from {trio_http.__file__}: demo and blocking GET ok")
 EOF
 
@@ -153,39 +169,20 @@ check_install sdist "$sdist"
 cat >"$WORK/check_cli.py" <<'EOF'
 """`trio-http URL` from a fresh environment against the standard library's HTTP server."""
 
-import http.server
 import json
 import subprocess
 import sys
-import threading
 
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = json.dumps({"path": self.path}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
+from json_server import json_server
 
 command = sys.argv[1]
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-try:
-    url = f"http://127.0.0.1:{server.server_address[1]}/cli?x=1"
-    done = subprocess.run([command, url], capture_output=True, text=True, timeout=60)
+with json_server() as base:
+    done = subprocess.run([command, f"{base}/cli?x=1"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, (done.returncode, done.stderr)
     assert json.loads(done.stdout) == {"path": "/cli?x=1"}, done.stdout
     assert "200" in done.stderr, done.stderr
-    version = subprocess.run([command, "--version"], capture_output=True, text=True, timeout=60)
-    assert version.returncode == 0, version
-finally:
-    server.shutdown()
+version = subprocess.run([command, "--version"], capture_output=True, text=True, timeout=60)
+assert version.returncode == 0, version
 print(f"{command}: JSON GET ok")
 EOF
 
