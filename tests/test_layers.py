@@ -124,6 +124,7 @@ FACADE = {
     "_session_send",
     "_sync_environment",
     "_sync_loop",
+    "_sync_pump",
     "_sync_options",
     "_sync_parallel",
 }

@@ -14,8 +14,9 @@ travels with each call and is set in the loop, and a session whose cookie
 jar or mounts change gets another client rather than changing this one.
 
 A streamed response (``stream=True``) reads its body through a
-:class:`StreamPump`: a task in the loop that reads ahead into a bounded
-buffer, so that each blocking read takes everything buffered in one hop.
+:class:`~trio_http._sync_pump.StreamPump`: a task in the loop that reads
+ahead into a bounded queue which the reader's thread takes from without a
+hop.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, final
 
@@ -33,6 +33,7 @@ from ._adapter_options import ClientOptions
 from ._client import AsyncClient
 from ._headers import Headers
 from ._sync_options import ClientSettings, mount_pattern
+from ._sync_pump import STREAM_READ_AHEAD, StreamPump
 
 if TYPE_CHECKING:
     from ._cookies import Cookies
@@ -51,7 +52,6 @@ __all__ = [
     "send_request",
 ]
 
-STREAM_READ_AHEAD = 1024 * 1024  # bytes a streamed body may read ahead of its reader
 
 _SESSION_DEFAULTS = ClientOptions()
 
@@ -294,127 +294,3 @@ class SessionClients:
 
     def __len__(self) -> int:
         return len(self._owned)
-
-
-@final
-class StreamPump:
-    """Reads a streamed response body ahead of its blocking reader.
-
-    Implements :class:`~trio_http._body.BlockingBody` through the portal:
-    :meth:`read_batch` and :meth:`close` are called by the reader's thread
-    and each make one hop.
-
-    Attributes:
-        after_close: called on the reader's thread once the body is closed.
-    """
-
-    __slots__ = (
-        "__weakref__",
-        "_buffered",
-        "_chunks",
-        "_data_ready",
-        "_done",
-        "_dropped",
-        "_error",
-        "_on_close",
-        "_portal",
-        "_response",
-        "_room",
-        "_scope",
-        "_started",
-        "after_close",
-    )
-
-    def __init__(
-        self,
-        portal: Portal,
-        response: Response,
-        on_close: Callable[[], Awaitable[None]] | None = None,
-    ) -> None:
-        self._portal = portal
-        self._response = response
-        # Run in the loop once the response is closed (a one-shot client's
-        # close), in the same hop; also if the pump is dropped unclosed.
-        self._on_close = on_close
-        self._dropped = (
-            None if on_close is None else weakref.finalize(self, portal.start_task, on_close)
-        )
-        self._chunks: deque[bytes] = deque()
-        self._buffered = 0
-        self._done = False
-        self._error: BaseException | None = None
-        self._started = False
-        self._scope: trio.CancelScope | None = None
-        self._data_ready: trio.Event | None = None
-        self._room: trio.Event | None = None
-        self.after_close: Callable[[], None] | None = None
-
-    # -- called from the reader's thread ---------------------------------
-
-    def read_batch(self) -> list[bytes]:
-        return self._portal.call(self._take)
-
-    def close(self) -> None:
-        try:
-            if not self._portal.is_closed:
-                self._portal.call(self._aclose)
-        finally:
-            after_close, self.after_close = self.after_close, None
-            if after_close is not None:
-                after_close()
-
-    # -- loop side --------------------------------------------------------
-
-    async def _pump(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        with trio.CancelScope() as scope:
-            self._scope = scope
-            task_status.started()
-            try:
-                async for chunk in self._response.stream:
-                    self._chunks.append(chunk)
-                    self._buffered += len(chunk)
-                    self._wake_reader()
-                    while self._buffered >= STREAM_READ_AHEAD:
-                        self._room = trio.Event()
-                        await self._room.wait()
-            except Exception as exc:
-                self._error = exc
-        self._done = True
-        self._wake_reader()
-
-    def _wake_reader(self) -> None:
-        if self._data_ready is not None:
-            self._data_ready.set()
-
-    async def _take(self) -> list[bytes]:
-        if not self._started:
-            self._started = True
-            await self._portal.nursery.start(self._pump)
-        while not self._chunks and not self._done:
-            self._data_ready = trio.Event()
-            await self._data_ready.wait()
-        self._data_ready = None
-        if self._chunks:
-            batch = list(self._chunks)
-            self._chunks.clear()
-            self._buffered = 0
-            if self._room is not None:
-                self._room.set()
-            return batch
-        error, self._error = self._error, None
-        if error is not None:
-            raise error
-        return []
-
-    async def _aclose(self) -> None:
-        if self._scope is not None:
-            self._scope.cancel()
-        self._done = True
-        on_close, self._on_close = self._on_close, None
-        if self._dropped is not None:
-            self._dropped.detach()
-        try:
-            await self._response.aclose()
-        finally:
-            if on_close is not None:
-                await on_close()
