@@ -80,3 +80,14 @@ def test_host_longer_than_253_is_rejected() -> None:
 def test_forbidden_host_characters_are_rejected(host: str) -> None:
     with pytest.raises(InvalidURL):
         URL(f"http://{host}/")
+
+
+def test_the_forbidden_host_class_is_every_code_point_but_the_allowed_ascii() -> None:
+    # WHATWG's forbidden host code points, controls, space, DEL and beyond.
+    from trio_http._url_host import _FORBIDDEN_HOST
+
+    forbidden_ascii = set('\x00\t\n\r #/:<>?@[\\]^|%"`{}')
+    for code in range(0x110000):
+        char = chr(code)
+        expected = code <= 0x20 or code >= 0x7F or char in forbidden_ascii
+        assert (_FORBIDDEN_HOST.match(char) is not None) == expected, hex(code)

@@ -28,8 +28,11 @@ _IPV4 = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}")
 _ASCII_HOST = re.compile(r"[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*\.?")
 # RFC 6874: a zone identifier is made of unreserved characters.
 _ZONE_ID = re.compile(r"[A-Za-z0-9\-._~]+")
-# WHATWG URL "forbidden host code points", plus controls and non-ASCII.
-_FORBIDDEN_HOST = re.compile(r"[\x00-\x20\x7f-\U0010ffff#/:<>?@\[\\\]^|%\"`{}]")
+# WHATWG URL "forbidden host code points", plus controls and non-ASCII:
+# everything but the printable ASCII left over. Written as the class of what
+# is allowed, negated: a class spelling out the range up to U+10FFFF costs
+# about 4 ms to compile at import.
+_FORBIDDEN_HOST = re.compile(r"[^!$&'()*+,\-.0-9;=A-Z_a-z~]")
 
 
 def _check_label_lengths(host: str) -> None:
