@@ -31,7 +31,6 @@ Rules:
 
 from __future__ import annotations
 
-import email.utils
 import random as _random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -178,6 +177,8 @@ def parse_retry_after(value: str, now: float) -> float | None:
     value = value.strip()
     if value.isdigit() and value.isascii():
         return float(value)
+    import email.utils  # only for a date: most retries never see one
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
