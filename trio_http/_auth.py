@@ -10,7 +10,6 @@ challenges, is :mod:`trio_http._auth_digest`.
 
 from __future__ import annotations
 
-import netrc
 import os
 import threading
 from base64 import b64encode
@@ -169,6 +168,10 @@ class NetRCAuth(Auth):
     def _load(self) -> dict[str, str]:
         explicit = self._file
         path = explicit if explicit is not None else os.environ.get("NETRC")
+        if path is None and not os.path.exists(os.path.join(os.path.expanduser("~"), ".netrc")):
+            return {}  # netrc's own default; most machines have none
+        import netrc  # with shlex, only where there is a file to parse
+
         try:
             parsed = netrc.netrc(path)
         except (FileNotFoundError, netrc.NetrcParseError):
