@@ -25,7 +25,6 @@ does building a subclass that overrides one (it would never be called).
 
 from __future__ import annotations
 
-import http.cookiejar
 import threading
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,6 +35,7 @@ from ._adapter_options import (
     retry_from_requests,
 )
 from ._config import MAX_REDIRECTS, Timeouts
+from ._cookie_jar import cookiejar_module, new_jar
 from ._cookie_requests_jar import RequestsCookieJar
 from ._cookies import Cookies
 from ._portal import get_portal
@@ -86,8 +86,8 @@ _SEND_STEPS = ("send", "add_headers", "request_url", "build_response")
 def _refusing_jar() -> Cookies:
     # An adapter keeps no cookies (the session does): a jar that accepts none.
     # Its class is that of its responses' jars: requests' kind.
-    policy = http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
-    return RequestsCookieJar(http.cookiejar.CookieJar(policy))
+    policy = cookiejar_module().DefaultCookiePolicy(allowed_domains=[])
+    return RequestsCookieJar(new_jar(policy))
 
 
 class BaseAdapter:

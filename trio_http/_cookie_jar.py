@@ -10,21 +10,26 @@ without it is walked through the public iterator instead.
 from __future__ import annotations
 
 import copy
-import http.cookiejar
+import sys
 import time
+import types
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeGuard, cast
 
 from ._cookie_limits import Key, cookie_key
 
 if TYPE_CHECKING:
+    import http.cookiejar
     from http.cookies import Morsel
 
 __all__ = [
     "all_cookies",
+    "cookiejar_module",
     "create_cookie",
     "for_every_host",
+    "is_cookie_jar",
     "morsel_to_cookie",
+    "new_jar",
     "new_policy",
     "stored_cookie",
 ]
@@ -54,12 +59,42 @@ def all_cookies(jar: http.cookiejar.CookieJar) -> Iterator[http.cookiejar.Cookie
             yield from names.values()
 
 
+def cookiejar_module() -> types.ModuleType:
+    """``http.cookiejar``, imported on first use.
+
+    With it come ``urllib.request``, ``http.client`` and ``email``: several
+    milliseconds and about a megabyte that a client which never sees a
+    cookie does not pay.
+    """
+    import http.cookiejar
+
+    return http.cookiejar
+
+
+def is_cookie_jar(value: object) -> TypeGuard[http.cookiejar.CookieJar]:
+    """Whether ``value`` is an ``http.cookiejar.CookieJar``, without importing it.
+
+    Nothing can be a ``CookieJar`` before ``http.cookiejar`` was imported.
+    """
+    module = sys.modules.get("http.cookiejar")
+    return module is not None and isinstance(value, module.CookieJar)
+
+
+def new_jar(policy: http.cookiejar.CookiePolicy | None = None) -> http.cookiejar.CookieJar:
+    """An empty standard jar with ``policy`` (default :func:`new_policy`)."""
+    jar: http.cookiejar.CookieJar = cookiejar_module().CookieJar(
+        new_policy() if policy is None else policy
+    )
+    return jar
+
+
 def new_policy() -> http.cookiejar.DefaultCookiePolicy:
     """The policy of a jar this package creates."""
     # RFC 6265 §5.3: a cookie set without a Domain attribute is host-only. The
     # standard policy sends it to subdomains too unless told not to.
-    return http.cookiejar.DefaultCookiePolicy(
-        strict_ns_domain=http.cookiejar.DefaultCookiePolicy.DomainStrictNonDomain
+    cookiejar = cookiejar_module()
+    return cookiejar.DefaultCookiePolicy(  # type: ignore[no-any-return]
+        strict_ns_domain=cookiejar.DefaultCookiePolicy.DomainStrictNonDomain
     )
 
 
@@ -118,7 +153,7 @@ def create_cookie(
     Returns:
         The :class:`http.cookiejar.Cookie`.
     """
-    return http.cookiejar.Cookie(
+    return cookiejar_module().Cookie(  # type: ignore[no-any-return]
         version=version,
         name=name,
         value=value,
@@ -159,7 +194,7 @@ def morsel_to_cookie(morsel: Morsel[str]) -> http.cookiejar.Cookie:
     elif morsel["expires"]:
         # The date forms servers use (RFC 1123, the Netscape dashed form...)
         # are those the jar reads from Set-Cookie.
-        timestamp = http.cookiejar.http2time(morsel["expires"])  # type: ignore[attr-defined]
+        timestamp = cookiejar_module().http2time(morsel["expires"])
         if timestamp is None:
             raise ValueError(f"expires {morsel['expires']!r} is not a date")
         expires = int(timestamp)

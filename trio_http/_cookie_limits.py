@@ -20,7 +20,6 @@ stamps and applies the decisions to its jar.
 from __future__ import annotations
 
 import heapq
-import http.cookiejar
 import itertools
 import time
 from collections.abc import Callable, Iterable
@@ -35,6 +34,8 @@ from ._config import (
 )
 
 if TYPE_CHECKING:
+    import http.cookiejar
+
     from ._cookie_adapters import RequestAdapter
 
 __all__ = [

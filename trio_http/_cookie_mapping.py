@@ -9,13 +9,13 @@ name stored for two domains shows twice there, as in requests.
 
 from __future__ import annotations
 
-import http.cookiejar
 from collections.abc import ItemsView, Iterator, Mapping, ValuesView
 from typing import TYPE_CHECKING, final, overload
 
 from ._exceptions import CookieConflictError
 
 if TYPE_CHECKING:
+    import http.cookiejar
     from typing import TypeVar
 
     _T = TypeVar("_T")

@@ -13,10 +13,13 @@ their responses hold one, so code written for requests keeps working.
 from __future__ import annotations
 
 import copy
-import http.cookiejar
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ._cookies import Cookies
+
+if TYPE_CHECKING:
+    import http.cookiejar
 
 __all__ = ["RequestsCookieJar"]
 

@@ -17,19 +17,20 @@ what they decide.
 
 from __future__ import annotations
 
-import http.cookiejar
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ._cookie_adapters import RequestAdapter, ResponseAdapter
 from ._cookie_jar import (
     all_cookies,
     create_cookie,
     for_every_host,
+    is_cookie_jar,
     morsel_to_cookie,
-    new_policy,
+    new_jar,
     stored_cookie,
 )
 from ._cookie_limits import (
@@ -47,6 +48,7 @@ from ._cookie_mapping import CookieMapping
 from ._exceptions import CookieConflictError
 
 if TYPE_CHECKING:
+    import http.cookiejar
     from http.cookies import Morsel
 
     from typing_extensions import Self
@@ -59,9 +61,16 @@ __all__ = ["CookieConflictError", "Cookies"]
 
 _HEADER_CACHE_SIZE = 256  # distinct (scheme, host, port, path) keys kept
 
+# Makes the standard jar of a Cookies that had none, once, whichever thread
+# stores the first cookie.
+_NEW_JAR_LOCK = threading.Lock()
+
 # What a pickled jar holds: its cookies, its policy, their stamps.
 _PickledJar = tuple[
-    list[http.cookiejar.Cookie], http.cookiejar.CookiePolicy, dict[Key, Stamp], type["Cookies"]
+    list["http.cookiejar.Cookie"],
+    "http.cookiejar.CookiePolicy",
+    dict[Key, Stamp],
+    type["Cookies"],
 ]
 
 
@@ -98,12 +107,12 @@ class Cookies(CookieMapping, MutableMapping[str, str]):
             ``CookieJar`` (wrapped, not copied, so a requests-style jar keeps
             receiving cookies), a mapping, or ``(name, value)`` pairs.
 
-    Attributes:
-        jar: the underlying :class:`http.cookiejar.CookieJar`. It has its own
-            lock, so a jar may be shared between threads.
+    The standard jar (and with it ``http.cookiejar``) is made when a
+    cookie is first stored or the jar is first read: a client that never
+    sees a cookie does not import it.
     """
 
-    __slots__ = ("_header_cache", "_header_cache_key", "_stamps", "jar")
+    __slots__ = ("_header_cache", "_header_cache_key", "_jar", "_stamps")
 
     def __init__(
         self,
@@ -119,12 +128,30 @@ class Cookies(CookieMapping, MutableMapping[str, str]):
         # When each cookie stored through this object was created and last
         # set; entries for cookies gone from the jar are pruned now and then.
         self._stamps: dict[Key, Stamp] = {}
-        if isinstance(cookies, http.cookiejar.CookieJar):
-            self.jar: http.cookiejar.CookieJar = cookies
-        else:
-            self.jar = http.cookiejar.CookieJar(new_policy())
-            if cookies is not None:
-                self.update(cookies)
+        self._jar: http.cookiejar.CookieJar | None = None
+        if is_cookie_jar(cookies):
+            self._jar = cookies
+        elif cookies is not None:
+            self.update(cookies)
+
+    @property
+    def jar(self) -> http.cookiejar.CookieJar:
+        """The underlying :class:`http.cookiejar.CookieJar`.
+
+        It has its own lock, so a jar may be shared between threads.
+        """
+        jar = self._jar
+        if jar is None:
+            with _NEW_JAR_LOCK:
+                jar = self._jar
+                if jar is None:
+                    jar = self._jar = new_jar()
+        return jar
+
+    @jar.setter
+    def jar(self, jar: http.cookiejar.CookieJar) -> None:
+        self._jar = jar
+        self._reset_caches()
 
     def _reset_caches(self) -> None:
         # Cookie header per (scheme, host, port, path), valid while the jar's
@@ -233,9 +260,9 @@ class Cookies(CookieMapping, MutableMapping[str, str]):
         cookies do not all fit, those first in RFC 6265 §5.4 order (longer
         paths, then earlier creation) are sent and the others left out.
         """
-        jar = self.jar
-        if not getattr(jar, "_cookies", True):
-            return  # an empty standard jar: nothing to send, nothing to cache
+        jar = self._jar
+        if jar is None or not getattr(jar, "_cookies", True):
+            return  # no jar yet, or an empty standard one: nothing to send
         if "Cookie" in request.headers:
             return
         # The stdlib policy walk costs ~50 µs per request; its answer depends
@@ -401,17 +428,18 @@ class Cookies(CookieMapping, MutableMapping[str, str]):
             ValueError: a name and value together exceed ``MAX_COOKIE_BYTES``.
         """
         if isinstance(cookies, Cookies):
-            stamps = cookies._stamps
-            for cookie in cookies.jar:
-                self._store(cookie, stamp=stamps.get(cookie_key(cookie)))
-        elif isinstance(cookies, http.cookiejar.CookieJar):
+            if cookies._jar is not None:  # else nothing was stored there yet
+                stamps = cookies._stamps
+                for cookie in cookies._jar:
+                    self._store(cookie, stamp=stamps.get(cookie_key(cookie)))
+        elif is_cookie_jar(cookies):
             for cookie in cookies:
                 self._store(cookie)
         elif isinstance(cookies, Mapping):
             for name, value in cookies.items():
                 self.set(name, value)
         elif cookies is not None:
-            for name, value in cookies:
+            for name, value in cast("Iterable[tuple[str, str]]", cookies):
                 self.set(name, value)
         for name, value in kwargs.items():
             self.set(name, value)
@@ -465,7 +493,7 @@ def _restore(
     kind: type[Cookies] = Cookies,  # absent from pickles of earlier versions
 ) -> Cookies:
     """A pickled :class:`Cookies` (or subclass) rebuilt (see ``Cookies.__reduce__``)."""
-    restored = kind(http.cookiejar.CookieJar(policy))
+    restored = kind(new_jar(policy))
     for cookie in cookies:
         restored.jar.set_cookie(cookie)
     restored._stamps = stamps

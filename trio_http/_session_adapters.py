@@ -23,7 +23,6 @@ portal hop, and what is applied to the response (urllib3's
 
 from __future__ import annotations
 
-import http.cookiejar
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from ._adapter_options import ClientOptions, raise_for_retried_status
 from ._adapters import BaseAdapter, HTTPAdapter, sends_itself
 from ._auth import NetRCAuth
+from ._cookie_jar import is_cookie_jar
 from ._cookies import Cookies
 from ._exceptions import InvalidSchema
 from ._sync_loop import SessionClients, StreamPump, send_request
@@ -246,7 +246,7 @@ class SessionAdapters:
         jar = self.cookies
         if isinstance(jar, Cookies):
             return jar
-        if not isinstance(jar, http.cookiejar.CookieJar):
+        if not is_cookie_jar(jar):
             # A dict or pairs: they become the session's jar.
             jar = self.cookies = Cookies(jar)
             return jar
