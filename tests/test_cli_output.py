@@ -114,3 +114,20 @@ def test_heads_go_to_stderr_with_host_first() -> None:
     assert "body" in lines
     assert "HTTP/1.1 404" in lines and "Server: t" in lines
     assert out.getvalue() == ""
+
+
+def test_a_form_body_is_shown_whatever_type_body_gives() -> None:
+    # requests' ``body`` is text for form fields; the head shows the bytes sent.
+    output, _, err, _ = make_output(terminal=False)
+    request = trio_http.Request("POST", "http://example.org/", data={"a": "1", "b": "é"})
+    assert isinstance(request.body, str)
+    output.print_request(request, "HTTP/1.1")
+    assert "a=1&b=%C3%A9" in err.getvalue().splitlines()
+
+
+def test_a_streamed_body_is_not_read_to_be_shown() -> None:
+    output, _, err, _ = make_output(terminal=False)
+    request = trio_http.Request("POST", "http://example.org/", content=iter([b"payload"]))
+    output.print_request(request, "HTTP/1.1")
+    assert "payload" not in err.getvalue()
+    assert "Transfer-Encoding: chunked" in err.getvalue().splitlines()

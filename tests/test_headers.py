@@ -18,12 +18,32 @@ def test_from_dict_of_str() -> None:
 
 def test_from_pairs_of_bytes() -> None:
     headers = Headers([(b"Accept", b"*/*"), (b"accept", b"text/html")])
+    # Several values join as text; each one is shown as it was given.
     assert headers["ACCEPT"] == "*/*, text/html"
-    assert headers.get_list("accept") == ["*/*", "text/html"]
+    assert headers.get_list("accept") == [b"*/*", b"text/html"]
+    assert headers.multi_items() == [("Accept", "*/*"), ("accept", "text/html")]
 
 
 def test_from_dict_of_bytes() -> None:
-    assert Headers({b"A": b"1"})["a"] == "1"
+    # As in requests, a value given as bytes is read back as bytes.
+    headers = Headers({b"A": b"1"})
+    assert headers["a"] == b"1"
+    assert headers.raw == [(b"A", b"1")]
+    assert headers == Headers({"A": "1"})
+    assert repr(headers) == "Headers({'A': '1'})"
+
+
+def test_value_of_a_str_subclass_keeps_its_type() -> None:
+    class Token(str):
+        pass
+
+    class Raw(bytes):
+        pass
+
+    assert type(Headers({"A": Token("x")})["A"]) is Token
+    assert type(Headers({"A": Raw(b"x")})["A"]) is Raw
+    # A value whose trailing whitespace is dropped is the stripped value.
+    assert Headers({"A": Raw(b"x ")})["A"] == b"x"
 
 
 def test_from_headers_copies() -> None:
@@ -41,9 +61,16 @@ def test_empty() -> None:
     assert "a" not in headers
 
 
-def test_surrounding_spaces_and_tabs_are_stripped() -> None:
-    assert Headers({"A": " \t x y \t"}).raw == [(b"A", b"x y")]
-    assert Headers({b"B": b"  z \t"})["B"] == "z"
+def test_trailing_spaces_and_tabs_are_stripped() -> None:
+    assert Headers({"A": "x y \t"}).raw == [(b"A", b"x y")]
+    assert Headers({b"B": b"z \t"})["B"] == b"z"
+
+
+@pytest.mark.parametrize("value", [" v", "\tv", "   ", b" v", b"\tv"])
+def test_leading_whitespace_is_refused(value: str | bytes) -> None:
+    # As requests: on the wire it would read as an obsolete line folding.
+    with pytest.raises(InvalidHeader, match="starts with whitespace"):
+        Headers({"A": value})
 
 
 def test_inner_tab_is_allowed() -> None:
@@ -353,7 +380,8 @@ def test_lookups_without_an_index_agree_with_indexed_lookups(names: list[str], p
     indexed.get_list("anything")
     for fresh in (Headers.from_raw(list(raw)), Headers(list(raw))):
         assert (probe in fresh) == (probe in indexed)
-    for fresh in (Headers.from_raw(list(raw)), Headers(list(raw))):
+    text = [(name, f"v{i}") for i, name in enumerate(names)]
+    for fresh in (Headers.from_raw(list(raw)), Headers(text)):
         assert fresh.get(probe) == indexed.get(probe)
 
 

@@ -154,8 +154,10 @@ def test_ca_file_path_trusts_only_that_ca(ca: trustme.CA, ca_bundle: str) -> Non
 
 @pytest.mark.parametrize("path", ["/no/such/ca-bundle.pem", "/no/such/dir/"])
 def test_missing_ca_path_is_an_ssl_error(path: str) -> None:
-    with pytest.raises(SSLError, match="could not load TLS settings"):
+    message = f"Could not find a suitable TLS CA certificate bundle, invalid path: {path}"
+    with pytest.raises(SSLError) as info:
         create_ssl_context(path)
+    assert str(info.value) == message
 
 
 def test_ca_file_that_is_not_pem_is_an_ssl_error(tmp_path: pathlib.Path) -> None:

@@ -85,7 +85,7 @@ def test_prepare_matches_requests(args: tuple[Any, ...], kwargs: dict[str, Any])
 def test_request_takes_requests_arguments_in_requests_order() -> None:
     request = Request("POST", "http://example.test/", {"X-A": "1"}, None, {"f": "v"}, {"q": "1"})
     assert request.headers["X-A"] == "1"
-    assert request.body == b"f=v"
+    assert request.body == "f=v"
     assert request.url == "http://example.test/?q=1"
 
 

@@ -14,6 +14,7 @@ from trio_http._exceptions import (
     TooManyRedirects,
     UnrewindableBodyError,
 )
+from trio_http._headers import Headers
 from trio_http._redirects import build_redirect_request, should_strip_auth
 from trio_http._request import Request
 from trio_http._response import Response
@@ -44,8 +45,9 @@ def _request(
 
 
 def _redirect(request: Request, status: int = 302, location: str | None = "/next") -> Response:
-    headers = {} if location is None else {"Location": location}
-    return Response(status, headers=headers, request=request)
+    # As received: a value a caller could not give (leading whitespace) stays possible.
+    raw = [] if location is None else [(b"Location", location.encode("utf-8"))]
+    return Response(status, headers=Headers.from_raw(raw), request=request)
 
 
 def _follow(request: Request, status: int = 302, location: str = "/next") -> Request:

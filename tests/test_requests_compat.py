@@ -45,9 +45,8 @@ Sessions = tuple[requests.Session, trio_http.Session]
 
 
 def _echoed_headers(payload: Any) -> dict[str, str]:
-    # requests sends "Content-Length: 0" on DELETE/OPTIONS without a body
-    # (trio_http sends none), and spaces its JSON bodies; bodies are compared
-    # separately.
+    # requests spaces its JSON bodies, so their lengths differ; bodies are
+    # compared separately.
     return {
         name: value
         for name, value in payload["headers"].items()

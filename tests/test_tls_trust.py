@@ -120,8 +120,8 @@ async def test_missing_ssl_cert_file_names_the_variable(
     with pytest.raises(SSLError) as info:
         await get(tls_server.url_for("/get"))
     assert str(info.value) == (
-        "could not load TLS settings: could not find a CA bundle or directory at "
-        f"{missing!r} (named by SSL_CERT_FILE)"
+        "Could not find a suitable TLS CA certificate bundle, invalid path: "
+        f"{missing} (named by SSL_CERT_FILE)"
     )
 
 

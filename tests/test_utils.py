@@ -230,6 +230,9 @@ def test_prepend_scheme_if_needed_differs_on_host_and_port(url: str, theirs: str
         ("X-A", "é"),
         ("X-A", "a\r\nb"),
         ("X-A", "a\nb"),
+        ("X-A", " v"),
+        ("X-A", "\tv"),
+        ("X-A", b" v"),
         ("", "v"),
         (":x", "v"),
         ("X-A", 5),
@@ -248,9 +251,6 @@ def test_check_header_validity_matches_requests(header: tuple[Any, Any]) -> None
 @pytest.mark.parametrize(
     ("header", "valid_here"),
     [
-        # Accepted: surrounding spaces are stripped before sending.
-        (("X-A", " v"), True),
-        (("X-A", "\tv"), True),
         # Refused: names are RFC 9110 tokens, values hold no control character.
         (("X A", "v"), False),
         (("Ä", "v"), False),

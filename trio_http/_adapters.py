@@ -306,14 +306,19 @@ class HTTPAdapter(BaseAdapter):
     def request_url(self, request: Request, proxies: Mapping[str, str] | None) -> str:
         """The request-target: the path and query, or the whole URL through an HTTP proxy.
 
-        A subclass may return another path (or absolute URL): ``send()``
+        Leading slashes of the path are folded into one, as requests folds
+        them. A subclass may return another path (or absolute URL): ``send()``
         then sends to it.
         """
         url = request.url
         proxy = _proxy_for(url.scheme, url.host, proxies or {})
         if proxy and url.scheme != "https" and not Proxy.from_value(proxy).is_socks:
             return str(url.copy_with(username="", password="", fragment=""))
-        return request.path_url
+        path = request.path_url
+        if path.startswith("//"):
+            # As requests: a target starting "//" would read as an authority.
+            return "/" + path.lstrip("/")
+        return path
 
     def proxy_headers(self, proxy: str) -> dict[str, str]:
         """Headers for the proxy at ``proxy``: ``Proxy-Authorization`` from its credentials."""

@@ -158,7 +158,11 @@ class Output:
             head.append(name, style="cyan")
             head.append(f": {printable(value)}")
         self.stderr.print(head)
-        body = request.body
+        try:
+            # The bytes sent, whatever type requests' ``body`` shows them as.
+            body = request.content
+        except trio_http.ResponseNotRead:
+            body = b""  # a streamed body is not shown
         if body:
             shown = f"[{len(body):,} bytes of binary data]"
             if not looks_binary(body):

@@ -41,7 +41,7 @@ def encode_content(content: Any) -> RequestContent:
     if isinstance(content, (bytearray, memoryview)):
         return BytesContent(bytes(content))
     if isinstance(content, str):
-        return BytesContent(content.encode("utf-8"))
+        return BytesContent(content.encode("utf-8"), content)
     if hasattr(content, "read"):
         return FileContent(content)
     if hasattr(content, "__aiter__"):
@@ -59,13 +59,14 @@ def encode_content(content: Any) -> RequestContent:
     )
 
 
-def encode_form(data: Any) -> bytes:
+def encode_form(data: Any) -> str:
     """URL-encode form fields as requests does (spaces as ``+``, UTF-8).
 
     ``data`` is a mapping or a sequence of pairs; list values repeat their
-    name and ``None`` values are left out.
+    name and ``None`` values are left out. The result is ASCII text, as
+    requests keeps it.
     """
-    return urlencode(list(iter_fields(data))).encode("ascii")
+    return urlencode(list(iter_fields(data)))
 
 
 def encode_json(value: Any) -> bytes:
@@ -134,5 +135,6 @@ def encode_request(
     if isinstance(data, (Mapping, list, tuple)):
         if not data:
             return {}, EMPTY_CONTENT
-        return {"Content-Type": _FORM}, BytesContent(encode_form(data))
+        form = encode_form(data)
+        return {"Content-Type": _FORM}, BytesContent(form.encode("ascii"), form)
     return {}, encode_content(data)

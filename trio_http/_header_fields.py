@@ -17,12 +17,13 @@ round-trips unless it is Latin-1 text whose encoding happens to be valid UTF-8
 from __future__ import annotations
 
 import re
-from typing import TypeAlias
+from typing import NoReturn, TypeAlias
 
 from ._exceptions import InvalidHeader
 
 __all__ = [
     "SENSITIVE_HEADERS",
+    "text_of",
     "validate_header_name",
     "validate_header_value",
 ]
@@ -37,7 +38,9 @@ _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_VALUE_CHAR = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _OWS = " \t"
 
-# (raw_name, raw_value, name, lower_name, value)
+# (raw_name, raw_value, name, lower_name, value). The value is text, but one
+# the caller gave as bytes (or as a str subclass) is kept as given, as
+# requests shows it: text_of() gives its text form.
 _Entry: TypeAlias = tuple[bytes, bytes, str, str, str]
 
 
@@ -118,6 +121,24 @@ def _encode_value(raw_name: bytes, value: object) -> bytes:
     return raw
 
 
+# A value may not start with whitespace (requests refuses it: on the wire it
+# would read as the continuation of the previous line, RFC 9112 §5.2).
+_LEADING_OWS = (" ", "\t", b" ", b"\t")
+
+
+def _refuse_leading_whitespace(raw_name: bytes) -> NoReturn:
+    raise InvalidHeader(
+        f"invalid value for {_name_for_message(raw_name)}: it starts with whitespace"
+    )
+
+
+def text_of(value: str | bytes) -> str:
+    """The text form of an entry's value: bytes given by the caller are decoded."""
+    if isinstance(value, bytes):
+        return _decode_value(value)
+    return value if type(value) is str else str(value)
+
+
 def _decode_value(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
@@ -146,11 +167,19 @@ def _make_entry(name: object, value: object) -> _Entry:
         # The text the caller gave is kept as the value's text form: exact even
         # for Latin-1 text whose bytes would also decode as UTF-8.
         text = value.strip(_OWS)
-        raw_value = _encode_value(raw_name, text)
-    else:
-        raw_value = _encode_value(raw_name, value)
-        text = _decode_value(raw_value)
-    return (raw_name, raw_value, text_name, lower, text)
+        if len(text) != len(value) and value[0] in _OWS:
+            _refuse_leading_whitespace(raw_name)
+        return (raw_name, _encode_value(raw_name, text), text_name, lower, text)
+    raw_value = _encode_value(raw_name, value)  # refuses what is neither str nor bytes
+    given: str | bytes = value  # type: ignore[assignment]
+    if given[:1] in _LEADING_OWS:
+        _refuse_leading_whitespace(raw_name)
+    # requests shows a value as it was given: bytes stay bytes and a str
+    # subclass keeps its type (trailing whitespace, when there was some, is
+    # dropped as from any value).
+    stripped = given.rstrip(_OWS) if isinstance(given, str) else given.rstrip(b" \t")
+    shown = given if len(stripped) == len(given) else stripped
+    return (raw_name, raw_value, text_name, lower, shown)  # type: ignore[return-value]
 
 
 def _decode_entry(raw_name: bytes, raw_value: bytes) -> _Entry:

@@ -23,6 +23,7 @@ from ._header_fields import (
     SENSITIVE_HEADERS,
     _decode_entry,
     _decode_value,
+    text_of,
     validate_header_name,
     validate_header_value,
 )
@@ -62,13 +63,30 @@ def _pairs(headers: object) -> Iterable[tuple[object, object]]:
     return headers
 
 
+def _join(values: list[str]) -> str:
+    try:
+        return ", ".join(values)
+    except TypeError:
+        # A value given as bytes: joined as text.
+        return ", ".join([text_of(value) for value in values])
+
+
+def _checked_received(entry: _Entry) -> _Entry:
+    """A received entry, checked as a caller's would be; its value stays text."""
+    raw_name, raw_value = entry[0], entry[1]
+    validate_header_name(raw_name)
+    stripped = raw_value.strip(b" \t")
+    validate_header_value(stripped, name=raw_name)
+    return entry if len(stripped) == len(raw_value) else _decode_entry(raw_name, stripped)
+
+
 def _entries_of(headers: object) -> list[_Entry]:
     """Validated entries for ``headers``, reusing those of a validated ``Headers``."""
     if isinstance(headers, Headers):
         entries = headers._get_entries()
         if headers._validated:
             return list(entries)
-        return [_make_entry(entry[0], entry[1]) for entry in entries]
+        return [_checked_received(entry) for entry in entries]
     entries = []
     for pair in _pairs(headers):
         try:
@@ -85,15 +103,19 @@ class Headers(MutableMapping[str, str]):
 
     Looking a name up joins its values with ``", "``; :meth:`get_list` gives
     them one by one (needed for ``Set-Cookie``). Iteration yields each name
-    once, as first seen. ``repr()`` hides credentials.
+    once, as first seen. ``repr()`` hides credentials. As in requests, a
+    value given as ``bytes`` (or as a ``str`` subclass) reads back as it was
+    given; several values joined, :meth:`multi_items`, ``repr()`` and ``==``
+    use text.
 
     Args:
         headers: a mapping or a sequence of ``(name, value)`` pairs, as ``str``
             or ``bytes``, or another ``Headers``.
 
     Raises:
-        InvalidHeader: a name is not a token, a value holds CR, LF, NUL or
-            another control character, or a name or value is not text.
+        InvalidHeader: a name is not a token, a value starts with a space or
+            a tab or holds CR, LF, NUL or another control character, or a
+            name or value is not text.
     """
 
     __slots__ = ("_entries", "_index", "_raw", "_validated")
@@ -230,7 +252,7 @@ class Headers(MutableMapping[str, str]):
         values = self._get_index().get(name.lower())
         if values is None:
             raise KeyError(name)
-        return values[0] if len(values) == 1 else ", ".join(values)
+        return values[0] if len(values) == 1 else _join(values)
 
     def __setitem__(self, name: str, value: str) -> None:
         self._replace([_make_entry(name, value)])
@@ -279,7 +301,7 @@ class Headers(MutableMapping[str, str]):
             values = self._get_index().get(lower)
         if not values:
             return default
-        return values[0] if len(values) == 1 else ", ".join(values)
+        return values[0] if len(values) == 1 else _join(values)
 
     def get_list(self, name: str) -> list[str]:
         """Each value of ``name`` separately, in order; ``[]`` when absent."""
@@ -319,8 +341,11 @@ class Headers(MutableMapping[str, str]):
         self._set_entries([])
 
     def multi_items(self) -> list[tuple[str, str]]:
-        """Every ``(name, value)`` pair in order, repeats included."""
-        return [(entry[2], entry[4]) for entry in self._get_entries()]
+        """Every ``(name, value)`` pair in order, repeats included, values as text."""
+        return [
+            (entry[2], entry[4] if type(entry[4]) is str else text_of(entry[4]))
+            for entry in self._get_entries()
+        ]
 
     @property
     def raw(self) -> list[tuple[bytes, bytes]]:
@@ -340,7 +365,10 @@ class Headers(MutableMapping[str, str]):
         return Headers(self)
 
     def _joined(self) -> dict[str, str]:
-        return {name: ", ".join(values) for name, values in self._get_index().items()}
+        return {
+            name: ", ".join([text_of(value) for value in values])
+            for name, values in self._get_index().items()
+        }
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Headers):
@@ -355,7 +383,7 @@ class Headers(MutableMapping[str, str]):
     def __repr__(self) -> str:
         entries = self._get_entries()
         shown = [
-            (entry[2], "[secure]" if entry[3] in SENSITIVE_HEADERS else entry[4])
+            (entry[2], "[secure]" if entry[3] in SENSITIVE_HEADERS else text_of(entry[4]))
             for entry in entries
         ]
         if len(self._get_index()) == len(entries):

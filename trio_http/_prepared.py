@@ -31,6 +31,7 @@ from ._hooks import HookValue
 from ._request import Request, normalize_method
 from ._streams import EMPTY_CONTENT
 from ._urls import SENDABLE_SCHEMES, URL, validate_request_url
+from ._utils_urls import requote_uri
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -96,7 +97,7 @@ class PreparedRequest(Request):
         """
         prepared = cls()
         prepared.method = request.method
-        prepared._url = request.url if url is None else url
+        prepared._url = _requoted(request.url if url is None else url)
         prepared.headers = request.headers.copy() if headers is None else Headers(headers)
         prepared.stream = request.stream
         prepared.extensions = dict(request.extensions)
@@ -147,7 +148,7 @@ class PreparedRequest(Request):
         parsed = URL(str(url).lstrip() if type(url) is not URL else url, params=params or None)
         if not parsed.scheme or parsed.scheme in SENDABLE_SCHEMES:
             validate_request_url(parsed)
-        self.url = parsed
+        self.url = _requoted(parsed)
 
     def prepare_headers(self, headers: HeaderTypes | None) -> None:
         """Replace the headers (validated); ``Host`` is added from the URL."""
@@ -269,6 +270,27 @@ class PreparedRequest(Request):
 
     def __repr__(self) -> str:
         return f"<PreparedRequest [{self.method}]>"
+
+
+def _requoted(url: URL) -> URL:
+    """``url`` as requests prepares it, for the ``http*`` schemes trio_http does not send.
+
+    requests requotes every URL whose scheme starts with ``http``: escapes of
+    unreserved characters are decoded (``/path%7E`` becomes ``/path~``, the
+    same resource by RFC 3986 §6.2.2.2). For ``http`` and ``https`` trio_http
+    keeps the escapes as written, so a signed URL reaches the server byte for
+    byte (docs/requests.rst); a URL of another ``http*`` scheme
+    (``http+unix://``) is only read by the adapter mounted for it, which
+    expects it as requests prepares it.
+    """
+    scheme = url.scheme
+    if scheme in SENDABLE_SCHEMES or not scheme.startswith("http"):
+        return url
+    text = str(url)
+    if "%" not in text:
+        return url
+    requoted = requote_uri(text)
+    return url if requoted == text else URL(requoted)
 
 
 def _prepare(request: Request) -> Request:

@@ -55,7 +55,10 @@ class _AuthFlow(Protocol):
 _METHOD_CHARS = frozenset(
     "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 )
-_METHODS_WITHOUT_BODY = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "DELETE", "CONNECT"})
+# Methods whose empty body is sent without a Content-Length, as requests
+# sends them; any other method (DELETE and OPTIONS included) declares an
+# empty body with "Content-Length: 0".
+_METHODS_WITHOUT_BODY = frozenset({"GET", "HEAD"})
 # The usual spellings, already valid and upper-case.
 _KNOWN_METHODS = {
     name: name
@@ -139,6 +142,7 @@ class Request:
     """
 
     __slots__ = (
+        "_data",
         "_hooks",
         "_url",
         "_url_error",
@@ -154,6 +158,8 @@ class Request:
     # None only while a request built without a URL has none assigned, or
     # when the URL given could not be parsed (see ``url``).
     _url: URL
+    # The data= the body was built from; unset (read as None) without one.
+    _data: RequestData | None
     # Set by trio_http._prepared: see the module docstring.
     _preparer: ClassVar[Callable[[Request], Request] | None] = None
 
@@ -207,6 +213,8 @@ class Request:
                 content_headers, stream = encode_request(
                     content=content, data=data, files=files, json=json
                 )
+                if data is not None:
+                    self._data = data
                 for name, value in content_headers.items():
                     if name not in self.headers:
                         self.headers[name] = value
@@ -266,18 +274,22 @@ class Request:
         return self._url.target.decode("ascii")
 
     @property
-    def body(self) -> bytes | None:
-        """The body as requests shows it: bytes in memory, ``None`` when empty.
+    def body(self) -> bytes | str | None:
+        """The body as requests shows it when in memory; ``None`` when empty.
 
-        A streamed body (file, iterator) that has not been read gives ``None``
-        too; ``stream`` holds it. Assigning bytes, ``str`` (sent as UTF-8), a
+        A body given as text (a ``str``, or form fields, which are encoded
+        as text) is that ``str``, as in requests; other bodies in memory are
+        ``bytes`` (:attr:`content` is always the bytes sent). A streamed
+        body (file, iterator) that has not been read gives ``None`` too;
+        ``stream`` holds it. Assigning bytes, ``str`` (sent as UTF-8), a
         file or an iterable of bytes replaces the body, and the
         ``Content-Length`` or ``Transfer-Encoding`` header with it (requests
         leaves the old header, which no longer matches).
         """
         stream = self.stream
-        if isinstance(stream, BytesContent):
-            return stream.body or None
+        if isinstance(stream, BytesContent) and stream.body:
+            text = stream.text
+            return stream.body if text is None else text
         return None
 
     @body.setter
@@ -285,6 +297,34 @@ class Request:
         from ._content import encode_content
 
         self.stream = EMPTY_CONTENT if value is None else encode_content(value)
+        self.refresh_framing()
+
+    @property
+    def data(self) -> RequestData | None:
+        """requests' ``Request.data``: the ``data`` the body was last built from.
+
+        Assigning it (requests code fills a ``Request()`` in before
+        ``prepare()``) encodes the body again, as ``Request(data=...)``
+        would, with its ``Content-Type`` when none is set, and framing.
+        ``None`` when the body came from another argument.
+
+        Raises:
+            TypeError: a body of an unsupported type.
+        """
+        try:
+            return self._data
+        except AttributeError:
+            return None
+
+    @data.setter
+    def data(self, value: RequestData | None) -> None:
+        from ._content import encode_request
+
+        content_headers, self.stream = encode_request(data=value)
+        self._data = value
+        for name, header_value in content_headers.items():
+            if name not in self.headers:
+                self.headers[name] = header_value
         self.refresh_framing()
 
     def refresh_framing(self) -> None:

@@ -59,12 +59,18 @@ class RequestContent:
 
 
 class BytesContent(RequestContent):
-    """A body held in memory."""
+    """A body held in memory.
 
-    __slots__ = ("body",)
+    ``text`` is the body as the caller gave it when that was text (a ``str``
+    body, encoded form fields), which requests' ``PreparedRequest.body``
+    shows; ``None`` for a body given as bytes.
+    """
 
-    def __init__(self, body: bytes) -> None:
+    __slots__ = ("body", "text")
+
+    def __init__(self, body: bytes, text: str | None = None) -> None:
         self.body = body
+        self.text = text
         self.length = len(body)
         self.rewindable = True
 
@@ -191,7 +197,9 @@ class FileContent(RequestContent):
         self._fileobj = fileobj
         self._consumed = False
         # Text is sent re-encoded as UTF-8, so its size on disk is no length.
-        self.length = None if is_text_file(fileobj) else file_length(fileobj)
+        # A size of 0 is no length either (pipes and /proc files report it
+        # whatever they hold): the body is sent chunked, as requests sends it.
+        self.length = None if is_text_file(fileobj) else (file_length(fileobj) or None)
         try:
             self._start: int | None = fileobj.tell()
             self.rewindable = fileobj.seekable() if hasattr(fileobj, "seekable") else True

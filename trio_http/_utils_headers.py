@@ -38,9 +38,9 @@ __all__ = [
 def check_header_validity(header: tuple[str | bytes, str | bytes]) -> None:
     """Check a ``(name, value)`` header as trio_http checks it before sending.
 
-    The name must be an RFC 9110 token; the value may hold no control
-    character but HTAB (spaces and tabs around it are stripped when sent,
-    so they are accepted).
+    The name must be an RFC 9110 token; the value may not start with
+    whitespace (as in requests) and may hold no control character but HTAB
+    (trailing spaces and tabs are stripped when sent, so they are accepted).
 
     Raises:
         InvalidHeader: the name or the value would be refused.

@@ -214,7 +214,9 @@ def create_ssl_context(
         alpn: protocols to offer, most preferred first.
 
     Raises:
-        SSLError: the CA bundle or client certificate cannot be loaded.
+        SSLError: the CA bundle or client certificate cannot be loaded;
+            a path that does not exist is named in requests' words
+            (``Could not find the TLS certificate file, invalid path: ...``).
         ImportError: ``verify="system"`` without truststore installed.
     """
     if isinstance(verify, ssl.SSLContext):
@@ -225,4 +227,22 @@ def create_ssl_context(
     try:
         return _build_context(verify, cert, tuple(alpn), _files_read(verify, cert))
     except (OSError, ssl.SSLError) as exc:
-        raise SSLError(f"could not load TLS settings: {exc}") from exc
+        missing = _missing_file(verify, cert)
+        raise SSLError(missing or f"could not load TLS settings: {exc}") from exc
+
+
+def _missing_file(verify: bool | str, cert: CertTypes) -> str | None:
+    """requests' message for a CA bundle or client certificate path that does not exist."""
+    if isinstance(verify, str) and verify != SYSTEM_TRUST and not os.path.exists(verify):
+        return (
+            "Could not find a suitable TLS CA certificate bundle, invalid path: "
+            f"{verify}{_named_by_environment(verify)}"
+        )
+    if cert is None:
+        return None
+    cert_file, key_file = (cert, None) if isinstance(cert, str) else (cert[0], cert[1])
+    if cert_file and not os.path.exists(cert_file):
+        return f"Could not find the TLS certificate file, invalid path: {cert_file}"
+    if key_file and not os.path.exists(key_file):
+        return f"Could not find the TLS key file, invalid path: {key_file}"
+    return None
