@@ -22,6 +22,7 @@ NOT_FOR_A_PLAIN_GET = (
     "netrc",
     "email.utils",
     "trio_http._auth_digest",
+    "trio_http._multipart",
     "trio_http._transports._asgi",
     "trio_http._transports._wsgi",
     "trio_http._transports._mock",

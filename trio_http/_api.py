@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
-from ._parallel import ParallelItem
 from ._session import Session
 from ._sync_loop import StreamPump, new_client, send_once, send_once_streaming
 
@@ -22,6 +21,7 @@ if TYPE_CHECKING:
 
     from ._adapter_options import ClientOptions
     from ._client import AsyncClient
+    from ._parallel import ParallelItem
     from ._portal import Portal
     from ._request import Request
     from ._request_options import (

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ._exceptions import InvalidJSONError, LocalProtocolError
-from ._multipart import MultipartContent, iter_fields
 from ._streams import (
     EMPTY_CONTENT,
     AsyncIterableContent,
@@ -66,6 +65,8 @@ def encode_form(data: Any) -> str:
     name and ``None`` values are left out. The result is ASCII text, as
     requests keeps it.
     """
+    from ._multipart import iter_fields  # with mimetypes: not every request has a form
+
     return urlencode(list(iter_fields(data)))
 
 
@@ -124,6 +125,8 @@ def encode_request(
                 "with files=, data= must hold form fields (a mapping or a list of pairs), "
                 f"not {type(data).__name__}"
             )
+        from ._multipart import MultipartContent
+
         multipart = MultipartContent(data, files, boundary)
         body = multipart.body
         stream = multipart if body is None else BytesContent(body)
