@@ -9,7 +9,12 @@ PINGs, stalls). Unknown paths answer 404. Writes go through one lock.
 
 Knobs on :class:`H2Server`: ``max_concurrent_streams`` and
 ``initial_window_size`` go into the server's SETTINGS; ``grant_upload_window``
-False never hands upload bytes back (a zero window forever once used up).
+False never hands upload bytes back (a zero window forever once used up);
+``enable_connect_protocol`` sends ``SETTINGS_ENABLE_CONNECT_PROTOCOL = 1``
+(RFC 8441), after which extended CONNECT streams reach their handler like
+any request: ``/tunnel-echo`` echoes a tunnel's bytes, ``/ws-echo`` speaks
+WebSocket frames in the tunnel (wsproto, server side) and echoes every
+message, answers pings and the close handshake.
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ class H2Conn:
             )
         if self.server.initial_window_size is not None:
             settings[h2.settings.SettingCodes.INITIAL_WINDOW_SIZE] = self.server.initial_window_size
+        if self.server.enable_connect_protocol:
+            settings[h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL] = 1
         self.h2.local_settings = h2.settings.Settings(client=False, initial_values=settings)
         self.h2.initiate_connection()
         await self.flush()
@@ -96,6 +103,7 @@ class H2Conn:
             assert event.stream_id is not None and event.data is not None
             exchange = self.exchanges[event.stream_id]
             exchange.body += event.data
+            exchange.wake()
             if self.server.grant_upload_window:
                 self.h2.acknowledge_received_data(
                     event.flow_controlled_length or 0, event.stream_id
@@ -103,12 +111,14 @@ class H2Conn:
         elif isinstance(event, h2.events.StreamEnded):
             assert event.stream_id is not None
             self.exchanges[event.stream_id].body_done.set()
+            self.exchanges[event.stream_id].wake()
         elif isinstance(event, h2.events.StreamReset):
             assert event.stream_id is not None
             exchange = self.exchanges.get(event.stream_id)
             if exchange is not None:
                 exchange.reset_by_client = event.error_code
                 exchange.reset_event.set()
+                exchange.wake()
                 self.server.resets.append((event.stream_id, event.error_code))
         elif isinstance(event, h2.events.PingAckReceived):
             self.server.ping_acks += 1
@@ -131,6 +141,24 @@ class H2Exchange:
         self.body_done = trio.Event()
         self.reset_event = trio.Event()
         self.reset_by_client: Any = None
+        self.consumed = 0  # bytes of ``body`` taken by receive()
+        self._arrived = trio.Event()
+
+    def wake(self) -> None:
+        """DATA, the end of the stream or a reset arrived."""
+        self._arrived.set()
+        self._arrived = trio.Event()
+
+    async def receive(self) -> bytes:
+        """The request bytes not taken yet, waiting for some; b"" at the end or on a reset."""
+        while True:
+            if len(self.body) > self.consumed:
+                data = self.body[self.consumed :]
+                self.consumed = len(self.body)
+                return data
+            if self.body_done.is_set() or self.reset_event.is_set():
+                return b""
+            await self._arrived.wait()
 
     @property
     def path(self) -> str:
@@ -184,6 +212,11 @@ class H2Exchange:
             h.end_stream(self.stream_id)
             await self.conn.flush()
 
+    async def end(self) -> None:
+        """End the response stream (an empty DATA frame with END_STREAM)."""
+        self.conn.h2.end_stream(self.stream_id)
+        await self.conn.flush()
+
     async def trailers(self, headers: list[tuple[str, str]]) -> None:
         self.conn.h2.send_headers(self.stream_id, headers, end_stream=True)
         await self.conn.flush()
@@ -224,6 +257,40 @@ async def _echo(exchange: H2Exchange) -> None:
     await exchange.send(exchange.body, end=True)
 
 
+async def _tunnel_echo(exchange: H2Exchange) -> None:
+    # An extended CONNECT tunnel (RFC 8441): accept, echo every byte, end
+    # when the client ends.
+    await exchange.respond(200)
+    while data := await exchange.receive():
+        await exchange.send(data)
+    if not exchange.reset_event.is_set():
+        await exchange.end()
+
+
+async def _websocket_echo(exchange: H2Exchange) -> None:
+    # A WebSocket over HTTP/2 (RFC 8441): frames straight after the 200,
+    # with no key and no accept.
+    from wsproto.connection import Connection, ConnectionType
+    from wsproto.events import CloseConnection, Message, Ping
+
+    if exchange.method != "CONNECT" or exchange.header(":protocol") != "websocket":
+        await exchange.respond(400, [("content-length", "0")], end=True)
+        return
+    await exchange.respond(200)
+    ws = Connection(ConnectionType.SERVER)
+    while data := await exchange.receive():
+        ws.receive_data(data)
+        for event in ws.events():
+            if isinstance(event, Message):
+                reply = Message(data=event.data, message_finished=event.message_finished)
+                await exchange.send(ws.send(reply))
+            elif isinstance(event, Ping):
+                await exchange.send(ws.send(event.response()))
+            elif isinstance(event, CloseConnection):
+                await exchange.send(ws.send(event.response()), end=True)
+                return
+
+
 class H2Server:
     """The running server; see the module docstring.
 
@@ -236,7 +303,12 @@ class H2Server:
 
     def __init__(self) -> None:
         self.url = ""
-        self.routes: dict[str, Handler] = {"/ok": _ok, "/echo": _echo}
+        self.routes: dict[str, Handler] = {
+            "/ok": _ok,
+            "/echo": _echo,
+            "/tunnel-echo": _tunnel_echo,
+            "/ws-echo": _websocket_echo,
+        }
         self.requests: list[H2Exchange] = []
         self.resets: list[tuple[int, Any]] = []
         self.protocol_errors: list[Exception] = []
@@ -247,6 +319,7 @@ class H2Server:
         self.max_concurrent_streams: int | None = None
         self.initial_window_size: int | None = None
         self.grant_upload_window = True
+        self.enable_connect_protocol = False
 
     def route(self, path: str) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:

@@ -250,3 +250,26 @@ def test_settings_change_the_stream_limit() -> None:
 def test_error_codes_have_names() -> None:
     assert code_name(7) == "REFUSED_STREAM"
     assert code_name(0xFF) == "error code 0xff"
+
+
+def test_the_first_settings_frame_is_reported_once() -> None:
+    engine = H2Engine()
+    engine.initiate_connection()
+    router = StreamRouter(engine, lambda: None)
+    reported: list[int] = []
+    router.on_first_settings = lambda: reported.append(
+        engine.remote_settings.enable_connect_protocol
+    )
+    server = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+    server.local_settings = h2.settings.Settings(
+        client=False, initial_values={h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL: 1}
+    )
+    server.initiate_connection()
+    server.receive_data(engine.data_to_send())
+    router.dispatch(engine.receive_data(server.data_to_send()))
+    # Applied before the report: extended CONNECT reads the value then.
+    assert reported == [1]
+    server.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 5})
+    router.dispatch(engine.receive_data(server.data_to_send()))
+    assert reported == [1]
+    assert router.slots.max_concurrent == 5

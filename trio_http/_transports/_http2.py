@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import h2.errors
 import h2.exceptions
@@ -50,6 +50,7 @@ from ._http2_engine import H2Engine
 from ._http2_events import StreamRouter, StreamState, protocol_error
 from ._http2_state import MAX_STREAM_ID, HTTP2Settings, RetryableStreamError, SlotWaiter
 from ._http2_streams import receive_head, request_headers, send_request_body
+from ._http2_tunnel import open_tunnel
 from ._net import IO_ERRORS, Receiver, close_stream_nowait, pending_tls_alert
 from ._net_errors import tls_failure
 from ._wrong_protocol import http1_reply_to_http2
@@ -57,6 +58,7 @@ from ._wrong_protocol import http1_reply_to_http2
 if TYPE_CHECKING:
     from .._deadlines import Deadlines
     from .._request import Request
+    from ._http2_tunnel import H2Tunnel
 
 __all__ = ["HTTP2Connection", "RetryableStreamError"]
 
@@ -65,6 +67,7 @@ _CANCEL = h2.errors.ErrorCodes.CANCEL
 
 
 _PROTOCOL_ERROR = h2.errors.ErrorCodes.PROTOCOL_ERROR
+_State = TypeVar("_State", bound=StreamState)
 
 
 class HTTP2Connection:
@@ -125,6 +128,10 @@ class HTTP2Connection:
         self._ping_sent_at: float | None = None
         self._nursery_scope: trio.CancelScope | None = None
         self._receiver = Receiver(stream, READ_SIZE)
+        # Set once the server's first SETTINGS frame was applied, or the
+        # connection stopped taking streams (see allows_extended_connect).
+        self._settings_received = trio.Event()
+        router.on_first_settings = self._settings_received.set
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{self.slots.active} streams"
@@ -186,6 +193,7 @@ class HTTP2Connection:
         return self.slots.accepting and not self.closed
 
     def _report_draining(self) -> None:
+        self._settings_received.set()  # nothing more to wait for
         on_draining, self._on_draining = self._on_draining, None
         if on_draining is not None:
             on_draining(self)
@@ -399,6 +407,29 @@ class HTTP2Connection:
             self.idle_since = trio.current_time()
             self._touch_reader()
 
+    # -- tunnels (RFC 8441 extended CONNECT) ---------------------------
+
+    async def allows_extended_connect(self) -> bool:
+        """Whether the server sent ``SETTINGS_ENABLE_CONNECT_PROTOCOL = 1`` (RFC 8441).
+
+        A checkpoint: waits (bounded by the caller) for the server's first
+        SETTINGS. False once the connection failed, closes or drains (GOAWAY).
+        """
+        if self._settings_received.is_set():
+            await trio.lowlevel.checkpoint()
+        else:
+            await self._settings_received.wait()
+        return self.is_available and self.engine.remote_settings.enable_connect_protocol == 1
+
+    async def open_tunnel(
+        self, request: Request, protocol: str, deadlines: Deadlines, *, slot_reserved: bool = False
+    ) -> tuple[Response, H2Tunnel | None]:
+        """Open an extended CONNECT stream for ``protocol`` (see ``_http2_tunnel.open_tunnel``).
+
+        ``slot_reserved``: the caller holds this stream's slot already.
+        """
+        return await open_tunnel(self, request, protocol, deadlines, slot_reserved=slot_reserved)
+
     # -- one request ----------------------------------------------------
 
     async def handle_request(self, request: Request, deadlines: Deadlines) -> Response:
@@ -420,6 +451,24 @@ class HTTP2Connection:
             raise
 
     def _open_stream(self, request: Request) -> StreamState:
+        body = request.stream
+        end_stream = isinstance(body, BytesContent) and not body.body
+        return self.start_stream(StreamState, request, self._headers_for, end_stream)
+
+    def start_stream(
+        self,
+        state: type[_State],
+        request: Request,
+        headers_for: Callable[[Request], list[tuple[bytes, bytes]]],
+        end_stream: bool,
+    ) -> _State:
+        """Open a ``state`` stream on its reserved slot; queue HEADERS. No checkpoint.
+
+        Raises:
+            RetryableStreamError: the connection stopped taking streams
+                (the slot is released; nothing was sent).
+            LocalProtocolError: h2 refused the header block.
+        """
         h = self.engine
         router = self._router
         if self.closed or router.error is not None or router.goaway_last_id is not None:
@@ -434,10 +483,8 @@ class HTTP2Connection:
             raise RetryableStreamError("the HTTP/2 connection ran out of stream ids") from None
         if stream_id >= MAX_STREAM_ID:
             self._stop_accepting()
-        headers = self._headers_for(request)
-        body = request.stream
-        end_stream = isinstance(body, BytesContent) and not body.body
-        stream = StreamState(stream_id, request)
+        headers = headers_for(request)
+        stream = state(stream_id, request)
         try:
             h.send_headers(stream_id, headers, end_stream=end_stream)
         except h2.exceptions.ProtocolError as exc:

@@ -76,6 +76,9 @@ class StreamRouter:
         # download arrives in many reads, and the shell wakes them once the
         # reader would block (see flush_wakes).
         self.deferred_wakes: list[StreamState] = []
+        # Called once, when the server's first SETTINGS frame has been
+        # applied (extended CONNECT waits for it, RFC 8441 §3).
+        self.on_first_settings: Callable[[], None] | None = None
         self._handlers: dict[type[Any], Callable[[Any], None]] = {
             h2.events.ResponseReceived: self._on_response,
             DataChunk: self._on_data,
@@ -205,6 +208,9 @@ class StreamRouter:
             stream.wake()
 
     def _on_settings(self, event: h2.events.RemoteSettingsChanged) -> None:
+        first, self.on_first_settings = self.on_first_settings, None
+        if first is not None:
+            first()
         changed = event.changed_settings
         limit = changed.get(h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS)
         if limit is not None:

@@ -80,6 +80,22 @@ class ReceiveBuffer:
         self.unacknowledged -= acknowledged
         return data, acknowledged
 
+    def take_at_most(self, max_bytes: int) -> tuple[bytes, int]:
+        """Remove buffered data, at most ``max_bytes`` (``>= 1``), splitting a chunk if need be.
+
+        Returns:
+            (the data, flow-controlled bytes to acknowledge now), as :meth:`take`.
+        """
+        chunks = self._chunks
+        first = chunks[0]
+        if len(first) <= max_bytes:
+            return self.take(max_bytes)
+        data, chunks[0] = first[:max_bytes], first[max_bytes:]
+        self.buffered -= max_bytes
+        acknowledged = min(max_bytes, self.unacknowledged)
+        self.unacknowledged -= acknowledged
+        return data, acknowledged
+
     def take_all(self) -> list[bytes]:
         """Remove every buffered chunk; their flow-controlled bytes stay for :meth:`discard`."""
         chunks = list(self._chunks)

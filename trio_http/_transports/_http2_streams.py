@@ -31,7 +31,15 @@ if TYPE_CHECKING:
     from ._http2 import HTTP2Connection
     from ._http2_events import StreamState
 
-__all__ = ["H2Body", "receive_head", "request_headers", "send_request_body", "wait_for_wake"]
+__all__ = [
+    "H2Body",
+    "body_response",
+    "receive_head",
+    "request_headers",
+    "send_request_body",
+    "wait_for_head",
+    "wait_for_wake",
+]
 
 _INF = math.inf
 # Uploads wait for the writer once this much is queued in h2's send buffer.
@@ -193,6 +201,21 @@ async def receive_head(
     A checkpoint. Raises the stream's error, or :class:`ReadTimeout` after
     the read timeout.
     """
+    await wait_for_head(stream, request, deadlines)
+    return body_response(conn, stream, request, deadlines)
+
+
+async def wait_for_head(stream: StreamState, request: Request, deadlines: Deadlines) -> None:
+    """Wait until the final response head arrived on ``stream``, under the read timeout.
+
+    A checkpoint whenever it waits; callers that may find the head there
+    already have awaited before. 1xx heads go to the request's
+    ``on_informational`` hook.
+
+    Raises:
+        Exception: the stream's error (a reset, the connection's failure),
+            or :class:`ReadTimeout` after the read timeout.
+    """
     deadline = deadlines.phase("read", trio.current_time())
     with trio.CancelScope(deadline=deadline) as scope:
         while True:
@@ -208,6 +231,12 @@ async def receive_head(
             await wait_for_wake(stream)
     if scope.cancelled_caught:
         raise deadlines.expired("read", deadline, "waiting for the response")
+
+
+def body_response(
+    conn: HTTP2Connection, stream: StreamState, request: Request, deadlines: Deadlines
+) -> Response:
+    """The response whose head ``stream`` received, its body read from the stream."""
     assert stream.headers is not None
     extensions: dict[str, Any] = {"trailers": Headers(), "http2_stream_id": stream.stream_id}
     return Response(
