@@ -39,6 +39,7 @@ TEST_PACKAGES=(
     "pytest>=8" "pytest-trio>=0.8" "hypothesis>=6.100" "trustme>=1.1"
     "brotli>=1.1" "zstandard>=0.22" "socksio>=1.0" "requests>=2.31" "urllib3>=2"
     "starlette>=0.37" "flask>=3.0" "hypercorn>=0.16" "rich>=13" "truststore>=0.9" "packaging"
+    "wsproto>=1.2" "websockets>=13"
 )
 
 say() { echo "ci/test-pythons.sh: $*"; }
