@@ -26,6 +26,8 @@ HTTP/2 offered over ALPN on the HTTPS port):
 ``/gzip.txt``   :data:`GZIP_TXT`, gzip-encoded when the client accepts gzip
 ``/ok``         ``200 ok``
 ``/redirect``   ``302`` to ``/ok``
+``/ws/<path>``  only with ``ws_upstream``: WebSockets (and plain requests)
+                proxied to ``http://<ws_upstream>/<path>``
 """
 
 from __future__ import annotations
@@ -136,6 +138,7 @@ class Nginx:
         ca: the trustme CA that signed the server certificate.
         keepalive_defaults: True when the configuration leaves
             ``keepalive_requests`` and ``keepalive_timeout`` at nginx's defaults.
+        ws_upstream: ``host:port`` that ``/ws/`` proxies WebSockets to, or None.
         process: the nginx master process this object started.
     """
 
@@ -146,6 +149,7 @@ class Nginx:
     https_port: int
     ca: trustme.CA
     keepalive_defaults: bool = False
+    ws_upstream: str | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -270,6 +274,18 @@ def _write_config(server: Nginx) -> None:
             gzip_min_length 0;
         }
     """.replace("HTTP_PORT", str(server.http_port))
+    if server.ws_upstream is not None:
+        # RFC 6455 §4.1 through a proxy: the hop-by-hop Upgrade and Connection
+        # headers must be passed on by hand, over HTTP/1.1 to the upstream.
+        locations += f"""
+        location /ws/ {{
+            proxy_pass http://{server.ws_upstream}/;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "upgrade";
+            proxy_read_timeout 60s;
+        }}
+        """
     conf = f"""
 {user}
 daemon off;
@@ -315,7 +331,12 @@ http {{
 
 
 def start_nginx(
-    prefix: Path, ca: trustme.CA, *, keepalive_defaults: bool = False, attempts: int = 3
+    prefix: Path,
+    ca: trustme.CA,
+    *,
+    keepalive_defaults: bool = False,
+    ws_upstream: str | None = None,
+    attempts: int = 3,
 ) -> Nginx:
     """Configure and start nginx in ``prefix``; see :class:`Nginx`.
 
@@ -325,6 +346,8 @@ def start_nginx(
         keepalive_defaults: leave ``keepalive_requests`` and
             ``keepalive_timeout`` out of the configuration, so nginx's
             defaults end connections after 1000 requests or 75 s idle.
+        ws_upstream: ``host:port`` of a WebSocket server that ``/ws/``
+            proxies to (the ``/ws`` prefix stripped).
         attempts: starts to try when another process takes a chosen port.
 
     Raises:
@@ -338,7 +361,9 @@ def start_nginx(
     error: RuntimeError | None = None
     for _ in range(attempts):
         http_port, https_port = _free_ports(2)
-        server = Nginx(binary, version, prefix, http_port, https_port, ca, keepalive_defaults)
+        server = Nginx(
+            binary, version, prefix, http_port, https_port, ca, keepalive_defaults, ws_upstream
+        )
         _write_config(server)
         try:
             server.start()

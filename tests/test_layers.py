@@ -65,6 +65,7 @@ VALUES = {
     "_urlpatterns",
     "_urls",
     "_utils_headers",
+    "_websocket_handshake",
     "structures",
 }
 RULES = {
@@ -100,6 +101,9 @@ CLIENT = {
     "_testing_responses",
     "_testing_route",
     "_testing_router",
+    "_websocket",
+    "_websocket_client",
+    "_websocket_deflate",
     "testing",
 }
 FACADE = {
@@ -127,6 +131,7 @@ FACADE = {
     "_sync_pump",
     "_sync_options",
     "_sync_parallel",
+    "_websocket_sync",
 }
 SURFACE = {
     "__init__",

@@ -81,6 +81,11 @@ if TYPE_CHECKING:
     from ._exceptions import TotalTimeout as TotalTimeout
     from ._exceptions import UnrewindableBodyError as UnrewindableBodyError
     from ._exceptions import URLRequired as URLRequired
+    from ._exceptions import WebSocketClosed as WebSocketClosed
+    from ._exceptions import WebSocketError as WebSocketError
+    from ._exceptions import WebSocketHandshakeError as WebSocketHandshakeError
+    from ._exceptions import WebSocketMessageTooBig as WebSocketMessageTooBig
+    from ._exceptions import WebSocketProtocolError as WebSocketProtocolError
     from ._exceptions import WriteError as WriteError
     from ._exceptions import WriteTimeout as WriteTimeout
     from ._headers import Headers as Headers
@@ -109,6 +114,8 @@ if TYPE_CHECKING:
     from ._transports._urllib3 import Urllib3Transport as Urllib3Transport
     from ._transports._wsgi import WSGITransport as WSGITransport
     from ._urls import URL as URL
+    from ._websocket import AsyncWebSocket as AsyncWebSocket
+    from ._websocket_sync import WebSocket as WebSocket
     from .structures import CaseInsensitiveDict as CaseInsensitiveDict
 
 del TYPE_CHECKING
@@ -173,6 +180,11 @@ _LAZY: dict[str, tuple[str, str]] = {
     "TotalTimeout": ("._exceptions", "TotalTimeout"),
     "UnrewindableBodyError": ("._exceptions", "UnrewindableBodyError"),
     "URLRequired": ("._exceptions", "URLRequired"),
+    "WebSocketClosed": ("._exceptions", "WebSocketClosed"),
+    "WebSocketError": ("._exceptions", "WebSocketError"),
+    "WebSocketHandshakeError": ("._exceptions", "WebSocketHandshakeError"),
+    "WebSocketMessageTooBig": ("._exceptions", "WebSocketMessageTooBig"),
+    "WebSocketProtocolError": ("._exceptions", "WebSocketProtocolError"),
     "WriteError": ("._exceptions", "WriteError"),
     "WriteTimeout": ("._exceptions", "WriteTimeout"),
     "Headers": ("._headers", "Headers"),
@@ -198,6 +210,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ProxyTransport": ("._transports._proxy", "ProxyTransport"),
     "RetryTransport": ("._transports._retry", "RetryTransport"),
     "SocksTransport": ("._transports._socks", "SocksTransport"),
+    "AsyncWebSocket": ("._websocket", "AsyncWebSocket"),
+    "WebSocket": ("._websocket_sync", "WebSocket"),
     "Urllib3Transport": ("._transports._urllib3", "Urllib3Transport"),
     "WSGITransport": ("._transports._wsgi", "WSGITransport"),
     "URL": ("._urls", "URL"),
@@ -225,6 +239,7 @@ __all__ = [
     "AsyncByteStream",
     "AsyncClient",
     "AsyncParallel",
+    "AsyncWebSocket",
     "Auth",
     "BasicAuth",
     "CaseInsensitiveDict",
@@ -293,6 +308,12 @@ __all__ = [
     "UnrewindableBodyError",
     "Urllib3Transport",
     "WSGITransport",
+    "WebSocket",
+    "WebSocketClosed",
+    "WebSocketError",
+    "WebSocketHandshakeError",
+    "WebSocketMessageTooBig",
+    "WebSocketProtocolError",
     "WriteError",
     "WriteTimeout",
     "__version__",

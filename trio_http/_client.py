@@ -42,6 +42,7 @@ from ._response import Response
 from ._retries import Retry
 from ._transports._default import TransportRouter
 from ._urls import URL, validate_request_url
+from ._websocket_client import WebSocketClient
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -69,7 +70,7 @@ _T = TypeVar("_T")
 
 
 @final
-class AsyncClient(ClientVerbs):
+class AsyncClient(ClientVerbs, WebSocketClient):
     """An HTTP client for Trio programs, with a connection pool.
 
     Use it as an async context manager; the block owns everything the client

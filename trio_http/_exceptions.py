@@ -13,9 +13,14 @@ requests lacks slot in where a requests user would look for them::
     │   ├── ConnectTimeout  (+Timeout)
     │   ├── ReadError                   peer reset/closed while we waited
     │   ├── WriteError                  peer reset/closed while we sent
-    │   └── RemoteProtocolError         the server broke HTTP framing
-    │       ├── ResponseTooLarge        a named size limit was exceeded
-    │       └── StreamReset             the server reset one HTTP/2 stream
+    │   ├── RemoteProtocolError         the server broke HTTP framing
+    │   │   ├── ResponseTooLarge        a named size limit was exceeded
+    │   │   └── StreamReset             the server reset one HTTP/2 stream
+    │   └── WebSocketError              a WebSocket failed
+    │       ├── WebSocketHandshakeError the server refused the upgrade (.response)
+    │       ├── WebSocketClosed         the socket is closed (.code, .reason)
+    │       └── WebSocketProtocolError  the peer broke RFC 6455
+    │           └── WebSocketMessageTooBig  a message exceeded max_message_size
     ├── Timeout
     │   ├── ConnectTimeout  (+ConnectionError)
     │   ├── ReadTimeout
@@ -103,6 +108,11 @@ __all__ = [
     "TotalTimeout",
     "URLRequired",
     "UnrewindableBodyError",
+    "WebSocketClosed",
+    "WebSocketError",
+    "WebSocketHandshakeError",
+    "WebSocketMessageTooBig",
+    "WebSocketProtocolError",
     "WriteError",
     "WriteTimeout",
 ]
@@ -208,6 +218,55 @@ class StreamReset(RemoteProtocolError):
     ) -> None:
         super().__init__(*args, request=request, response=response)
         self.error_code = error_code
+
+
+class WebSocketError(ConnectionError):
+    """Base class of every WebSocket failure (handshake, protocol, closure)."""
+
+
+class WebSocketHandshakeError(WebSocketError):
+    """The server did not accept the WebSocket handshake.
+
+    Raised for a status other than 101 (HTTP/1.1) or 2xx (HTTP/2), and for a
+    101 whose ``Sec-WebSocket-Accept``, subprotocol or extensions are wrong.
+
+    Attributes:
+        response: the handshake response; its body (read up to a bound) is
+            in ``response.content``.
+    """
+
+
+class WebSocketClosed(WebSocketError):
+    """The WebSocket is closed; raised by sending or receiving on it.
+
+    Attributes:
+        code: the close code (RFC 6455 §7.4): the peer's, ours, or ``1006``
+            when the connection ended without a close frame.
+        reason: the close reason, possibly empty.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        code: int = 1006,
+        reason: str = "",
+        request: Request | None = None,
+        response: Response | None = None,
+    ) -> None:
+        super().__init__(*args, request=request, response=response)
+        self.code = code
+        self.reason = reason
+
+
+class WebSocketProtocolError(WebSocketError):
+    """The peer broke the WebSocket protocol (an invalid frame, say); the socket is closed."""
+
+
+class WebSocketMessageTooBig(WebSocketProtocolError):
+    """A received message (after decompression) exceeded ``max_message_size``.
+
+    The socket is closed with code 1009.
+    """
 
 
 class TooManyRedirects(RequestException):

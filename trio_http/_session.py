@@ -48,6 +48,7 @@ from ._sync_options import default_headers, parallel_item_preparer, request_opti
 from ._sync_parallel import Parallel
 from ._transports._base import AsyncBaseTransport
 from ._urls import URL
+from ._websocket_sync import SessionWebSockets
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -84,7 +85,7 @@ __all__ = ["Session", "session"]
 T = TypeVar("T")
 
 
-class Session(SessionSend):
+class Session(SessionSend, SessionWebSockets):
     """A blocking HTTP session with requests' API; also exported as ``Client``.
 
     It keeps cookies, connections and defaults across requests, and is safe

@@ -19,7 +19,9 @@ The app and the caller meet in an
 :class:`~trio_http._transports._asgi_exchange.ASGIExchange`, which turns
 the request body into ``http.request`` messages and the app's
 ``http.response.*`` messages into a :class:`Response` with a streaming
-body; see that module.
+body; see that module. A WebSocket handshake meets the app in an
+:class:`~trio_http._transports._asgi_websocket.ASGIWebSocket` instead, the
+same way.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from .._request import Request
+    from ._asgi_websocket import ASGIWebSocket, ASGIWebSocketStream
 
 __all__ = ["ASGIApp", "ASGITransport", "ClientDisconnected"]
 
@@ -72,6 +75,14 @@ class ASGITransport(AsyncBaseTransport):
     delivers ``http.disconnect`` to the app; it is cancelled if it has not
     returned within one second (``DISCONNECT_GRACE_S``). The ``read`` timeout
     applies to waiting for the response start and for each body chunk.
+
+    WebSocket routes run with an ASGI ``websocket`` scope (``websocket``
+    extra: wsproto), so ``client.websocket("ws://testserver/ws")`` talks to
+    them in process; the ``read`` timeout applies to waiting for the app to
+    accept. The app closing before it accepts refuses the handshake with a
+    403 (or the response it sends through the ``websocket.http.response``
+    extension); an app that fails after accepting closes the socket with
+    1011.
 
     Args:
         app: the ASGI 3 application (``async def app(scope, receive, send)``).
@@ -297,13 +308,9 @@ class ASGITransport(AsyncBaseTransport):
             exchange,
         )
         try:
-            deadlines = request_deadlines(request)
-            deadline = deadlines.phase("read", trio.current_time())
-            with trio.CancelScope(deadline=deadline) as scope:
-                await exchange.started.wait()
-            if scope.cancelled_caught:
-                what = "waiting for the ASGI app's 'http.response.start'"
-                raise deadlines.expired("read", deadline, what, request)
+            await _wait_for_app(
+                exchange.started, request, "waiting for the ASGI app's 'http.response.start'"
+            )
         except BaseException:
             exchange.disconnect()
             await exchange.wait_app_done()
@@ -329,6 +336,69 @@ class ASGITransport(AsyncBaseTransport):
             http_version="HTTP/1.1",
         )
 
+    async def handle_async_upgrade(
+        self, request: Request
+    ) -> tuple[Response, ASGIWebSocketStream | None]:
+        """Run the app with a ``websocket`` scope for the handshake ``request``.
+
+        A checkpoint; returns when the app has answered the handshake. On
+        ``websocket.accept`` the response is a 101 and the stream speaks
+        WebSocket frames with the app (see
+        :mod:`~trio_http._transports._asgi_websocket`); on a refusal the
+        stream is None and the response holds a 403 or the app's own
+        ``websocket.http.response``. Cancellation disconnects the app.
+
+        Raises:
+            ClientStateError: the transport is not open.
+            ReadTimeout: the app did not answer within the read timeout.
+            Exception: whatever the app raised before answering, if
+                ``raise_app_exceptions`` (otherwise a 500 response).
+        """
+        from ._asgi_websocket import (  # wsproto is an optional dependency
+            ASGIWebSocket,
+            ASGIWebSocketStream,
+            Decision,
+            build_websocket_scope,
+        )
+
+        nursery = self._tasks
+        if nursery is None or self._closed:
+            raise ClientStateError(
+                "the ASGITransport is not open: use it inside "
+                "'async with trio_http.ASGITransport(app) as transport:'"
+            )
+        socket = ASGIWebSocket(request)
+        scope = build_websocket_scope(
+            request, root_path=self.root_path, client=self.client, state=self._lifespan_state
+        )
+        nursery.start_soon(self._run_websocket_app, scope, socket)
+        stream = ASGIWebSocketStream(socket)
+        try:
+            await _wait_for_app(
+                socket.decided, request, "waiting for the ASGI app to accept the WebSocket"
+            )
+            if socket.decision is not Decision.ACCEPTED:
+                await stream.aclose()
+        except BaseException:
+            await stream.aclose()
+            raise
+        response = socket.handshake_response(self.raise_app_exceptions)
+        return response, stream if response.status_code == 101 else None
+
+    async def _run_websocket_app(self, scope: Scope, socket: ASGIWebSocket) -> None:
+        # Cancelled (the transport closing, or the grace period after the
+        # client left) unless the app returned or raised by itself.
+        cancelled = True
+        try:
+            with socket.cancel_scope:
+                try:
+                    await self.app(scope, socket.receive, socket.send)
+                except Exception as exc:
+                    socket.app_error = exc
+                cancelled = False
+        finally:
+            socket.app_finished(cancelled=cancelled)
+
     async def _run_app(self, scope: Scope, exchange: ASGIExchange) -> None:
         try:
             with exchange.cancel_scope:
@@ -344,3 +414,17 @@ class ASGITransport(AsyncBaseTransport):
             exchange.finished.set()
             # Wakes handle_async_request when the app never started a response.
             exchange.started.set()
+
+
+async def _wait_for_app(event: trio.Event, request: Request, what: str) -> None:
+    """Wait for the app's answer under the request's read deadline; ``what`` names it.
+
+    Raises:
+        ReadTimeout: the deadline passed first.
+    """
+    deadlines = request_deadlines(request)
+    deadline = deadlines.phase("read", trio.current_time())
+    with trio.CancelScope(deadline=deadline) as scope:
+        await event.wait()
+    if scope.cancelled_caught:
+        raise deadlines.expired("read", deadline, what, request)

@@ -7,12 +7,13 @@ manager, and run background housekeeping while the client is open.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import trio
 
 from .._config import DEFAULT_TIMEOUT, Timeouts
 from .._deadlines import Deadlines
+from .._exceptions import WebSocketError
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -20,7 +21,25 @@ if TYPE_CHECKING:
     from .._request import Request
     from .._response import Response
 
-__all__ = ["AsyncBaseTransport", "request_deadlines"]
+__all__ = ["AsyncBaseTransport", "UpgradedStream", "request_deadlines"]
+
+
+class UpgradedStream(Protocol):
+    """The raw byte stream of a connection after a successful upgrade handshake.
+
+    What :meth:`AsyncBaseTransport.handle_async_upgrade` returns: over
+    HTTP/1.1 the connection itself (after the 101), over HTTP/2 one
+    extended-CONNECT stream (RFC 8441), in process a stream an app serves.
+    """
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        """Send every byte of ``data``. A checkpoint."""
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes:
+        """Some bytes, or ``b""`` once the peer has finished sending. A checkpoint."""
+
+    async def aclose(self) -> None:
+        """Close the stream: bounded, idempotent, silent for a dead stream. A checkpoint."""
 
 
 def request_deadlines(request: Request) -> Deadlines:
@@ -51,6 +70,25 @@ class AsyncBaseTransport:
         connection in an unknown state is closed.
         """
         raise NotImplementedError  # pragma: no cover
+
+    async def handle_async_upgrade(
+        self, request: Request
+    ) -> tuple[Response, UpgradedStream | None]:
+        """Send the upgrade handshake ``request``; return the response and, on success, the stream.
+
+        ``request`` is a WebSocket handshake in HTTP/1.1 form (``GET`` with
+        ``Upgrade: websocket``; ``request.extensions["upgrade"]`` names the
+        protocol). Success is a 101 over HTTP/1.1 and a 2xx over HTTP/2;
+        on refusal the stream is None and the response's body is readable.
+        The caller owns the stream and must ``aclose()`` it.
+
+        A checkpoint. This default cannot upgrade.
+
+        Raises:
+            WebSocketError: this transport cannot open WebSockets.
+        """
+        await trio.lowlevel.checkpoint()
+        raise WebSocketError(f"{type(self).__name__} cannot open WebSockets", request=request)
 
     async def aclose(self) -> None:
         """Close every connection this transport holds. A checkpoint."""

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .._response import Response
     from .._retries import Retry
     from .._urls import URL
+    from ._base import UpgradedStream
     from ._net import CertTypes, VerifyTypes
 
 __all__ = [
@@ -148,6 +149,22 @@ class TransportRouter(AsyncBaseTransport):
 
     async def handle_async_request(self, request: Request) -> Response:
         return await self.send(request)
+
+    async def handle_async_upgrade(
+        self, request: Request
+    ) -> tuple[Response, UpgradedStream | None]:
+        """Send an upgrade handshake through the transport for its URL (no retries).
+
+        A checkpoint.
+
+        Raises:
+            WebSocketError: that transport cannot open WebSockets.
+        """
+        transport = self.transport_for_url(request.url) if self._mounts else self.default
+        if not _declares_everything(transport):
+            # A duck-typed transport: the base class's refusal.
+            return await AsyncBaseTransport.handle_async_upgrade(transport, request)
+        return await transport.handle_async_upgrade(request)
 
     def _mount_proxy_mapping(
         self, proxies: Mapping[str, str | None], *, verify: Any, cert: Any, limits: Limits

@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from .._deadlines import Deadlines
     from .._request import Request
     from .._response import Response
+    from ._base import UpgradedStream
 
     # Imported when the first HTTP/2 connection opens: h2 is slow to import.
     from ._http2 import HTTP2Connection
@@ -210,6 +211,70 @@ class ConnectionPool(AsyncBaseTransport):
                     raise
                 request.stream.rewind()
                 fresh = True
+
+    # -- upgrades (WebSockets) ------------------------------------------------
+
+    async def handle_async_upgrade(
+        self, request: Request
+    ) -> tuple[Response, UpgradedStream | None]:
+        """Open a WebSocket: an extended CONNECT on HTTP/2, else an upgrade on a fresh connection.
+
+        HTTP/2 is used when it is allowed for the origin (and not refused by
+        ``request.extensions["http2"] is False``), a connection to the origin
+        speaks it (an existing one, or a new one that negotiated it) and the
+        server sent ``SETTINGS_ENABLE_CONNECT_PROTOCOL=1`` (RFC 8441).
+        Otherwise a new HTTP/1.1 connection is opened through the pool's
+        stream opener (so proxies apply) and never joins the pool.
+
+        A checkpoint. Cancellation closes the connection it was opening.
+
+        Raises:
+            ConnectError, ConnectTimeout, SSLError, ProxyError: connecting failed.
+            ReadTimeout, WriteTimeout, ReadError, WriteError,
+                RemoteProtocolError: the handshake failed.
+            ClientStateError: the pool is closed.
+        """
+        await trio.lowlevel.checkpoint_if_cancelled()
+        if self._closed:
+            raise ClientStateError("the connection pool is closed")
+        deadlines = request_deadlines(request)
+        origin = request.url.origin
+        if self._verify is not True and origin[0] == "https":
+            warn_unverified(self._verify, origin[1])
+        if self._may_speak_http2(origin) and request.extensions.get("http2") is not False:
+            conn = await self._http2_for_upgrade(request, origin, deadlines)
+            if conn is not None and await _allows_extended_connect(conn, request, deadlines):
+                return await conn.open_tunnel(request, "websocket", deadlines)
+        if not self._http1:
+            raise ConnectError(
+                f"{origin[1]}:{origin[2]} does not accept WebSockets over HTTP/2 "
+                "and HTTP/1.1 is disabled",
+                request=request,
+            )
+        from ._upgrade_http11 import open_upgrade_http11
+
+        ssl_context = self._get_ssl_context(False) if origin[0] == "https" else None
+        return await open_upgrade_http11(self._stream_opener, ssl_context, request, deadlines)
+
+    async def _http2_for_upgrade(
+        self, request: Request, origin: Origin, deadlines: Deadlines
+    ) -> HTTP2Connection | None:
+        """The origin's HTTP/2 connection (opened if needed), no slot held; None: use HTTP/1.1."""
+        if self._origins.has_connections(origin):
+            return self._origins.least_busy(origin)
+        if self._origins.speaks_http1(origin):
+            return None
+        conn = await self._http2_connection_for(request, origin, deadlines)
+        if conn is None:
+            return None
+        if type(conn) is HTTP11Connection:
+            # ALPN chose HTTP/1.1: the new connection serves later requests.
+            self._on_release(conn, True)
+            return None
+        assert not isinstance(conn, HTTP11Connection)
+        # The tunnel waits for a slot of its own, as long as it lives.
+        conn.release_slot()
+        return conn
 
     # -- HTTP/2 -------------------------------------------------------------
 
@@ -483,6 +548,16 @@ class ConnectionPool(AsyncBaseTransport):
             conn.close_nowait()
         self._connections.clear()
         await trio.lowlevel.checkpoint()
+
+
+async def _allows_extended_connect(
+    conn: HTTP2Connection, request: Request, deadlines: Deadlines
+) -> bool:
+    """Whether ``conn`` allows extended CONNECT; its SETTINGS awaited under the read timeout."""
+    deadline = deadlines.phase("read", trio.current_time())
+    with trio.move_on_at(deadline):
+        return await conn.allows_extended_connect()
+    raise deadlines.expired("read", deadline, "waiting for the server's HTTP/2 SETTINGS", request)
 
 
 def _pool_timeout(

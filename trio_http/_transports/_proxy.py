@@ -38,6 +38,7 @@ from ._pool import ConnectionPool
 
 if TYPE_CHECKING:
     from .._urls import URL
+    from ._base import UpgradedStream
 
 __all__ = ["NoProxyRouter", "PooledProxyTransport", "ProxyTransport", "start_tls"]
 
@@ -108,6 +109,12 @@ class PooledProxyTransport(AsyncBaseTransport):
     def pool(self) -> ConnectionPool:
         """The pool of connections through this proxy."""
         return self._pool
+
+    async def handle_async_upgrade(
+        self, request: Request
+    ) -> tuple[Response, UpgradedStream | None]:
+        """A WebSocket handshake through the proxy, always in a tunnel. A checkpoint."""
+        return await self._pool.handle_async_upgrade(request)
 
     async def run_housekeeping(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
@@ -195,14 +202,15 @@ class ProxyTransport(PooledProxyTransport):
     ) -> trio.abc.Stream:
         stream = await self._connect_to_proxy()
         scheme, host, port = origin
-        if scheme == "http":
+        if scheme == "http" and "upgrade" not in request.extensions:
             return stream
         try:
             await self._send_connect(stream, host, port, request)
         except BaseException:
             await trio.aclose_forcefully(stream)
             raise
-        assert ssl_context is not None
+        if ssl_context is None:
+            return stream  # a WebSocket to an http:// origin: tunnelled, not forwarded
         server_hostname = request.extensions.get("sni_hostname") or host
         return await start_tls(stream, ssl_context, server_hostname, f"{host}:{port} (via proxy)")
 
@@ -294,6 +302,12 @@ class NoProxyRouter(AsyncBaseTransport):
     async def handle_async_request(self, request: Request) -> Response:
         transport = self.direct if self.no_proxy.matches(request.url) else self.proxied
         return await transport.handle_async_request(request)
+
+    async def handle_async_upgrade(
+        self, request: Request
+    ) -> tuple[Response, UpgradedStream | None]:
+        transport = self.direct if self.no_proxy.matches(request.url) else self.proxied
+        return await transport.handle_async_upgrade(request)
 
     async def run_housekeeping(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED

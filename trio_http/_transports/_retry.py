@@ -21,6 +21,7 @@ from ._base import AsyncBaseTransport, request_deadlines
 if TYPE_CHECKING:
     from .._request import Request
     from .._response import Response
+    from ._base import UpgradedStream
 
 __all__ = ["RetryTransport", "send_with_retries"]
 
@@ -82,6 +83,12 @@ class RetryTransport(AsyncBaseTransport):
     async def handle_async_request(self, request: Request) -> Response:
         """Send ``request``, retrying as configured. A checkpoint."""
         return await send_with_retries(self.transport, request, self.retry)
+
+    async def handle_async_upgrade(
+        self, request: Request
+    ) -> tuple[Response, UpgradedStream | None]:
+        """An upgrade handshake through the wrapped transport, sent once. A checkpoint."""
+        return await self.transport.handle_async_upgrade(request)
 
     async def run_housekeeping(
         self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
