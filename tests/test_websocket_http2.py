@@ -157,3 +157,24 @@ async def test_cancelled_send_on_a_zero_window_resets_only_its_stream() -> None:
                 assert caught.value.code == 1006
             assert (await client.get(server.url + "/ok")).status_code == 200
         assert server.connections_opened == 1
+
+
+async def test_a_connection_draining_as_the_tunnel_opens_is_not_an_internal_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GOAWAY arriving between the SETTINGS check and the CONNECT: the pool's
+    # internal "send it elsewhere" signal must not reach the caller.
+    from trio_http._transports._http2 import HTTP2Connection
+    from trio_http._transports._http2_state import RetryableStreamError
+
+    async def draining(*args: object, **kwargs: object) -> None:
+        await trio.lowlevel.checkpoint()
+        raise RetryableStreamError("the HTTP/2 connection received GOAWAY")
+
+    monkeypatch.setattr(HTTP2Connection, "open_tunnel", draining)
+    async with open_h2_server() as server:
+        server.enable_connect_protocol = True
+        async with trio_http.AsyncClient(http1=False, http2=True) as client:
+            with pytest.raises(ConnectError, match=r"HTTP/1\.1 is disabled"):
+                async with client.websocket(server.url + "/ws-echo"):
+                    pass  # pragma: no cover

@@ -244,7 +244,10 @@ class ConnectionPool(AsyncBaseTransport):
         if self._may_speak_http2(origin) and request.extensions.get("http2") is not False:
             conn = await self._http2_for_upgrade(request, origin, deadlines)
             if conn is not None and await _allows_extended_connect(conn, request, deadlines):
-                return await conn.open_tunnel(request, "websocket", deadlines)
+                try:
+                    return await conn.open_tunnel(request, "websocket", deadlines)
+                except RetryableStreamError:
+                    pass  # it stopped taking streams since (GOAWAY): HTTP/1.1 below
         if not self._http1:
             raise ConnectError(
                 f"{origin[1]}:{origin[2]} does not accept WebSockets over HTTP/2 "
