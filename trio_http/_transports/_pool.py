@@ -60,6 +60,7 @@ from ._net import (
     open_stream,
 )
 from ._origins import OriginTable
+from ._pool_http2 import HTTP2Routing, allows_extended_connect, pool_timeout
 from ._pool_policy import NEW_CONNECTION, PoolPolicy, Waiter, _NewConnection
 from ._tls_context import warn_unverified
 
@@ -86,7 +87,7 @@ Origin = tuple[str, str, int]
 StreamOpener = Callable[[Origin, "Request", "ssl.SSLContext | None"], Awaitable[trio.abc.Stream]]
 
 
-class ConnectionPool(AsyncBaseTransport):
+class ConnectionPool(HTTP2Routing, AsyncBaseTransport):
     """HTTP/1.1 keep-alive connections and multiplexed HTTP/2 connections, per origin.
 
     Args:
@@ -243,7 +244,7 @@ class ConnectionPool(AsyncBaseTransport):
             warn_unverified(self._verify, origin[1])
         if self._may_speak_http2(origin) and request.extensions.get("http2") is not False:
             conn = await self._http2_for_upgrade(request, origin, deadlines)
-            if conn is not None and await _allows_extended_connect(conn, request, deadlines):
+            if conn is not None and await allows_extended_connect(conn, request, deadlines):
                 try:
                     return await conn.open_tunnel(request, "websocket", deadlines)
                 except RetryableStreamError:
@@ -258,130 +259,6 @@ class ConnectionPool(AsyncBaseTransport):
 
         ssl_context = self._get_ssl_context(False) if origin[0] == "https" else None
         return await open_upgrade_http11(self._stream_opener, ssl_context, request, deadlines)
-
-    async def _http2_for_upgrade(
-        self, request: Request, origin: Origin, deadlines: Deadlines
-    ) -> HTTP2Connection | None:
-        """The origin's HTTP/2 connection (opened if needed), no slot held; None: use HTTP/1.1."""
-        if self._origins.has_connections(origin):
-            return self._origins.least_busy(origin)
-        if self._origins.speaks_http1(origin):
-            return None
-        conn = await self._http2_connection_for(request, origin, deadlines)
-        if conn is None:
-            return None
-        if type(conn) is HTTP11Connection:
-            # ALPN chose HTTP/1.1: the new connection serves later requests.
-            self._on_release(conn, True)
-            return None
-        assert not isinstance(conn, HTTP11Connection)
-        # The tunnel waits for a slot of its own, as long as it lives.
-        conn.release_slot()
-        return conn
-
-    # -- HTTP/2 -------------------------------------------------------------
-
-    def _may_speak_http2(self, origin: Origin) -> bool:
-        if not self._http2 or self._nursery is None:
-            return False
-        scheme = origin[0]
-        if scheme == "https":
-            return not self._origins.speaks_http1(origin)
-        return scheme == "http" and not self._http1
-
-    async def _http2_connection_for(
-        self, request: Request, origin: Origin, deadlines: Deadlines
-    ) -> Connection | None:
-        """A connection for a request to an origin that may speak HTTP/2.
-
-        Returns an HTTP/2 connection with a stream slot reserved, a new
-        HTTP/1.1 connection (ALPN chose it), or None: use the HTTP/1.1 path.
-        """
-        await trio.lowlevel.checkpoint_if_cancelled()
-        deadline: float | None = None
-        while True:
-            reserved = self._origins.reserve(origin)
-            if reserved is not None:
-                # No schedule point here: sending the request is one, and a
-                # yield per request costs a whole scheduler pass.
-                return reserved
-            if self._origins.speaks_http1(origin):
-                return None
-            pending = self._connecting.get(origin)
-            if pending is not None:
-                # Another request is connecting to this origin: HTTP/2 would
-                # let us share its connection, so wait for it.
-                if deadline is None:
-                    deadline = deadlines.phase("pool", trio.current_time())
-                with trio.move_on_at(deadline):
-                    await pending.wait()
-                if not pending.is_set():
-                    raise _pool_timeout(request, origin, deadlines, deadline, "an HTTP/2 stream")
-                continue
-            if self._origins.has_connections(origin):
-                # Every stream slot is taken: another connection if the
-                # limits have room now, else wait for a slot.
-                granted, to_close = self._policy.acquire(origin, trio.current_time(), fresh=True)
-                self._close_all(to_close)
-                if granted is None:
-                    if deadline is None:
-                        deadline = deadlines.phase("pool", trio.current_time())
-                    conn = self._origins.least_busy(origin)
-                    slot = await conn.wait_for_slot(deadline)
-                    if slot:
-                        return conn
-                    if slot is None:
-                        raise _pool_timeout(
-                            request, origin, deadlines, deadline, "an HTTP/2 stream"
-                        )
-                    continue  # that connection is draining: look again
-                assert granted is NEW_CONNECTION
-                opening = self._open(request, origin, deadlines)
-            else:
-                opening = self._acquire(request, origin, deadlines, fresh=False)
-            event = self._connecting[origin] = trio.Event()
-            try:
-                return await opening
-            finally:
-                del self._connecting[origin]
-                event.set()
-
-    async def _start_http2(self, stream: trio.abc.Stream, origin: Origin) -> HTTP2Connection:
-        from ._http2 import HTTP2Connection
-
-        nursery = self._nursery
-        if nursery is None:
-            close_stream_nowait(stream)
-            self._close_all(self._policy.slot_failed(origin, trio.current_time()))
-            raise ClientStateError(
-                "HTTP/2 needs the pool's housekeeping task running: use it through AsyncClient"
-            )
-        conn = HTTP2Connection(
-            stream,
-            origin,
-            settings=self._http2_settings,
-            keepalive_expiry=self._limits.keepalive_expiry,
-            on_draining=self._on_http2_draining,
-            on_closed=self._on_http2_closed,
-        )
-        self._connections.add(conn)
-        conn.try_reserve()  # the opening request's stream
-        await nursery.start(conn.run)
-        # Offered to other requests only now: before run() has queued the
-        # connection preface, a stream opened on it would go out first.
-        if conn.is_available:
-            self._origins.add(conn)
-        return conn
-
-    def _on_http2_draining(self, conn: HTTP2Connection) -> None:
-        self._origins.discard(conn)
-
-    def _on_http2_closed(self, conn: HTTP2Connection) -> None:
-        self._on_http2_draining(conn)
-        if conn in self._connections:
-            self._connections.discard(conn)
-            if not self._closed:
-                self._close_all(self._policy.slot_failed(conn.origin, trio.current_time()))
 
     # -- HTTP/1.1 and opening -----------------------------------------------
 
@@ -429,7 +306,7 @@ class ConnectionPool(AsyncBaseTransport):
         granted = waiter.granted
         if granted is None:
             self._close_all(self._policy.withdraw(waiter, trio.current_time()))
-            raise _pool_timeout(request, origin, deadlines, deadline, "a connection")
+            raise pool_timeout(request, origin, deadlines, deadline, "a connection")
         return granted
 
     async def _open(self, request: Request, origin: Origin, deadlines: Deadlines) -> Connection:
@@ -551,21 +428,3 @@ class ConnectionPool(AsyncBaseTransport):
             conn.close_nowait()
         self._connections.clear()
         await trio.lowlevel.checkpoint()
-
-
-async def _allows_extended_connect(
-    conn: HTTP2Connection, request: Request, deadlines: Deadlines
-) -> bool:
-    """Whether ``conn`` allows extended CONNECT; its SETTINGS awaited under the read timeout."""
-    deadline = deadlines.phase("read", trio.current_time())
-    with trio.move_on_at(deadline):
-        return await conn.allows_extended_connect()
-    raise deadlines.expired("read", deadline, "waiting for the server's HTTP/2 SETTINGS", request)
-
-
-def _pool_timeout(
-    request: Request, origin: Origin, deadlines: Deadlines, deadline: float, what: str
-) -> Exception:
-    """The error for a wait for ``what`` to ``origin`` that reached ``deadline``."""
-    where = f"waiting for {what} to {origin[1]}:{origin[2]}"
-    return deadlines.expired("pool", deadline, where, request)
