@@ -104,6 +104,9 @@ CLIENT = {
     "_websocket",
     "_websocket_client",
     "_websocket_deflate",
+    "_websocket_messages",
+    "_websocket_pings",
+    "_websocket_send",
     "testing",
 }
 FACADE = {

@@ -9,9 +9,10 @@ stream, answers pings, resolves waiting :meth:`~AsyncWebSocket.ping` calls,
 reassembles fragmented messages up to ``max_message_size`` and puts whole
 messages on a channel of ``max_queue`` places: when it is full the reader
 stops reading, so a slow consumer slows the peer down (TCP or HTTP/2 flow
-control) instead of growing memory. Writes go through one lock, so frames
-never interleave; a write cut short (cancelled or failed) leaves a frame
-half sent, so the socket is failed and closed.
+control) instead of growing memory. Sending queues frames for one writer
+task (:class:`~._websocket_send.FrameSender`): a burst of messages costs one
+write, frames never interleave or tear, and a cancelled send has sent
+nothing; a failed write closes the socket (code 1006).
 
 The socket fails with one stored error (a :class:`WebSocketClosed` with a
 close code, or a protocol error); every later call raises
@@ -22,8 +23,6 @@ closes the stream in every case.
 
 from __future__ import annotations
 
-import os
-from collections import OrderedDict
 from typing import TYPE_CHECKING, final
 
 import trio
@@ -45,6 +44,9 @@ from ._exceptions import (
     WebSocketMessageTooBig,
     WebSocketProtocolError,
 )
+from ._websocket_messages import MessageAssembler
+from ._websocket_pings import PingTracker, run_keepalive
+from ._websocket_send import STREAM_ERRORS, FrameSender
 
 if TYPE_CHECKING:
     from wsproto.extensions import Extension
@@ -65,8 +67,6 @@ INTERNAL_ERROR = 1011
 # Closes that end iteration quietly: normal, going away, and a close frame
 # without a code (RFC 6455 §7.1.5).
 NORMAL_CLOSES = frozenset({NORMAL, 1001, 1005})
-
-_STREAM_ERRORS = (OSError, trio.BrokenResourceError, trio.ClosedResourceError)
 
 
 @final
@@ -106,15 +106,13 @@ class AsyncWebSocket:
         self.close_reason: str | None = None
         self._stream = stream
         self._conn = Connection(ConnectionType.CLIENT, extensions=extensions)
-        self._max_message_size = max_message_size
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
         self._close_timeout = close_timeout
-        self._send_lock = trio.Lock()
+        self._sender = FrameSender(stream, self._write_failed)
         self._messages_in, self._messages = trio.open_memory_channel[str | bytes](max_queue)
-        self._parts: list[str | bytes] = []
-        self._part_size = 0
-        self._pings: OrderedDict[bytes, _PingWaiter] = OrderedDict()
+        self._assembler = MessageAssembler(max_message_size)
+        self._pings = PingTracker()
         self._failure: WebSocketError | None = None  # raised once, by the next call
         self._closing = False  # our close frame is sent (or the socket failed)
         self._reader_done = trio.Event()
@@ -136,38 +134,36 @@ class AsyncWebSocket:
         finally:
             self._messages_in.close()
             self._reader_done.set()
-            self._wake_pings()
+            self._pings.wake_all()
+
+    async def _run_writer(self) -> None:
+        """Write queued frames until the socket is torn down. Never raises."""
+        await self._sender.run()
 
     async def _run_keepalive(self) -> None:
         """Ping every ``ping_interval`` seconds; fail the socket (1011) when a pong is late."""
-        interval = self._ping_interval
-        if interval is None:
-            return
-        while self.close_code is None and not self._closing:
-            await trio.sleep(interval)
-            with trio.move_on_after(self._ping_timeout or float("inf")) as scope:
-                try:
-                    await self.ping()
-                except WebSocketError:
-                    return
-            if scope.cancelled_caught:
-                await self._fail(
-                    WebSocketClosed(
-                        "the peer did not answer a keepalive ping in time",
-                        code=INTERNAL_ERROR,
-                        reason="keepalive ping timeout",
-                    ),
-                    INTERNAL_ERROR,
-                    "keepalive ping timeout",
-                )
-                return
+        if self._ping_interval is not None:
+            await run_keepalive(
+                self.ping,
+                lambda: self.close_code is None and not self._closing,
+                self._keepalive_failed,
+                self._ping_interval,
+                self._ping_timeout,
+            )
+
+    async def _keepalive_failed(self) -> None:
+        reason = "keepalive ping timeout"
+        error = WebSocketClosed(
+            "the peer did not answer a keepalive ping in time", code=INTERNAL_ERROR, reason=reason
+        )
+        await self._fail(error, INTERNAL_ERROR, reason)
 
     async def _read_loop(self) -> None:
         conn = self._conn
         while True:
             try:
                 data = await self._stream.receive_some(READ_SIZE)
-            except _STREAM_ERRORS as exc:
+            except STREAM_ERRORS as exc:
                 await self._lost(f"the connection broke: {exc}")
                 return
             if not data:
@@ -183,10 +179,10 @@ class AsyncWebSocket:
         if isinstance(event, Message):
             return await self._on_message(event)
         if isinstance(event, Ping):
-            await self._send_quietly(event.response())
+            self._queue_event(event.response())
             return True
         if isinstance(event, Pong):
-            self._on_pong(bytes(event.payload))
+            self._pings.on_pong(bytes(event.payload))
             return True
         if isinstance(event, CloseConnection):
             return await self._on_close(event)
@@ -194,33 +190,23 @@ class AsyncWebSocket:
 
     async def _on_message(self, event: Message[str] | Message[bytes | bytearray]) -> bool:
         data: str | bytes = event.data if isinstance(event.data, str) else bytes(event.data)
-        self._part_size += len(data)
-        if self._part_size > self._max_message_size:
-            await self._fail(
-                WebSocketMessageTooBig(
-                    f"a received message exceeded max_message_size={self._max_message_size}"
-                ),
-                MESSAGE_TOO_BIG,
-                "message too big",
-            )
+        try:
+            joined = self._assembler.add(data, event.message_finished)
+        except WebSocketMessageTooBig as exc:
+            await self._fail(exc, MESSAGE_TOO_BIG, "message too big")
             return False
-        if not event.message_finished:
-            self._parts.append(data)
+        if joined is None:
             return True
-        if self._parts:
-            self._parts.append(data)
-            joined: str | bytes = (
-                "".join(self._parts) if isinstance(event, TextMessage) else b"".join(self._parts)  # type: ignore[arg-type]
-            )
-            self._parts = []
-        else:
-            joined = data
-        self._part_size = 0
         if self._closing:
             return True  # we are closing: messages still in flight are dropped
-        with trio.CancelScope() as self._deliver_scope:
-            await self._messages_in.send(joined)
-        self._deliver_scope = None
+        try:
+            # Room in the queue: no schedule point per message (the read
+            # that brought it was one).
+            self._messages_in.send_nowait(joined)
+        except trio.WouldBlock:
+            with trio.CancelScope() as self._deliver_scope:
+                await self._messages_in.send(joined)
+            self._deliver_scope = None
         return True
 
     async def _on_close(self, event: CloseConnection) -> bool:
@@ -243,26 +229,11 @@ class AsyncWebSocket:
         if state is ConnectionState.REMOTE_CLOSING:
             # RFC 6455 §5.5.1: answer the peer's close with ours.
             self._closing = True
-            await self._send_quietly(event.response())
+            self._queue_event(event.response())
+            with trio.move_on_after(CLOSE_REPLY_GRACE_S):
+                await self._sender.wait_flushed()
         await self._close_stream()
         return False
-
-    def _on_pong(self, payload: bytes) -> None:
-        # RFC 6455 §5.5.3: a pong may answer only the latest ping; it
-        # acknowledges every ping sent before the one it names.
-        if payload not in self._pings:
-            return
-        while self._pings:
-            sent, waiter = self._pings.popitem(last=False)
-            waiter.answered = True
-            waiter.event.set()
-            if sent == payload:
-                break
-
-    def _wake_pings(self) -> None:
-        # The socket closed: the pings still waiting will never be answered.
-        while self._pings:
-            self._pings.popitem(last=False)[1].event.set()
 
     # -- failing and closing ----------------------------------------------
 
@@ -285,8 +256,9 @@ class AsyncWebSocket:
             self.close_code, self.close_reason = code, reason
         if not self._closing:
             self._closing = True
+            self._queue_event(CloseConnection(code=code, reason=reason))
             with trio.move_on_after(CLOSE_REPLY_GRACE_S):
-                await self._send_quietly(CloseConnection(code=code, reason=reason))
+                await self._sender.wait_flushed()
         self._reader_scope.cancel()
         await self._close_stream()
 
@@ -298,42 +270,50 @@ class AsyncWebSocket:
             with trio.CancelScope(shield=True):
                 await self._stream.aclose()
 
-    async def _send_quietly(self, event: Event) -> None:
-        """Send a control frame from the reader; a broken stream is the reader's to notice."""
+    def _queue_event(self, event: Event) -> None:
+        """Queue a control frame (pong, close) without waiting; nothing if the socket is done."""
+        if self._stream_closed:
+            return
         try:
-            await self._send_event(event)
-        except WebSocketError:
-            pass
+            frames = self._conn.send(event)
+        except WsLocalProtocolError:
+            return  # wsproto's state says no more frames (a close went out)
+        self._sender.queue(frames)
 
     async def _send_event(self, event: Event) -> None:
-        async with self._send_lock:
-            if self._stream_closed:
-                raise self._closed_error()
+        """Queue ``event``'s frames for the writer; the caller checked for cancellation.
+
+        Waits first (cancellable, nothing queued yet) while the writer is
+        ``HIGH_WATER_BYTES`` behind. Ends with a schedule point that
+        cannot be cancelled: once queued, the message is sent.
+        """
+        sender = self._sender
+        if sender.full:
+            await sender.wait_for_room()
+        error: WebSocketError | None = None
+        if self._stream_closed or sender.broken is not None:
+            error = self._pending_error()
+        else:
             try:
-                data = self._conn.send(event)
+                sender.queue(self._conn.send(event))
             except WsLocalProtocolError:
-                raise self._closed_error() from None
-            done = False
-            try:
-                await self._stream.send_all(data)
-                done = True
-            except _STREAM_ERRORS as exc:
-                if self.close_code is None:
-                    self.close_code, self.close_reason = ABNORMAL, ""
-                self._closing = True
-                raise WebSocketClosed(
-                    f"the WebSocket connection broke while sending: {exc}",
+                error = self._closed_error()
+        await trio.lowlevel.cancel_shielded_checkpoint()
+        if error is not None:
+            raise error
+
+    def _write_failed(self, error: Exception) -> None:
+        """The writer could not write: the connection is lost (1006). No await."""
+        if self.close_code is None:
+            self.close_code, self.close_reason = ABNORMAL, ""
+            if self._failure is None and not self._closing:
+                self._failure = WebSocketClosed(
+                    f"the WebSocket connection broke while sending: {error}",
                     code=ABNORMAL,
                     reason="",
-                ) from exc
-            finally:
-                if not done:
-                    # Half a frame may have gone out: nothing can follow it.
-                    self._closing = True
-                    if self.close_code is None:
-                        self.close_code, self.close_reason = ABNORMAL, ""
-                    self._reader_scope.cancel()
-                    await self._close_stream()
+                )
+        self._closing = True
+        self._reader_scope.cancel()
 
     def _closed_error(self) -> WebSocketClosed:
         code = self.close_code if self.close_code is not None else ABNORMAL
@@ -359,10 +339,15 @@ class AsyncWebSocket:
     async def send_text(self, text: str) -> None:
         """Send a text message. A checkpoint.
 
+        The message is queued for the socket's writer task and goes out in
+        order; the call waits only while ``HIGH_WATER_BYTES`` (256 KiB) of
+        earlier messages wait to be written. A send cancelled while waiting
+        has sent nothing.
+
         Raises:
             TypeError: ``text`` is not a ``str``.
-            WebSocketClosed: the socket is closed or closing, or broke while
-                sending (code 1006); a cancelled send closes the socket.
+            WebSocketClosed: the socket is closed or closing, or broke
+                while sending an earlier message (code 1006).
         """
         if _wrong_type(text, str):
             await trio.lowlevel.checkpoint()
@@ -409,15 +394,12 @@ class AsyncWebSocket:
             await trio.lowlevel.checkpoint()
             raise ValueError("a ping payload is at most 125 bytes")
         await self._check_sendable()
-        payload = bytes(payload) or os.urandom(4)
-        while payload in self._pings:
-            payload = os.urandom(4)
-        waiter = self._pings[payload] = _PingWaiter()
+        payload, waiter = self._pings.start(payload)
         try:
             await self._send_event(Ping(payload=payload))
             await waiter.event.wait()
         finally:
-            self._pings.pop(payload, None)
+            self._pings.forget(payload)
         if not waiter.answered:
             raise self._closed_error()
 
@@ -501,11 +483,9 @@ class AsyncWebSocket:
                 self._closing = True
                 if self._deliver_scope is not None:
                     self._deliver_scope.cancel()
-                try:
-                    await self._send_event(CloseConnection(code=code, reason=reason))
-                except WebSocketError:
-                    pass
+                self._queue_event(CloseConnection(code=code, reason=reason))
             with trio.move_on_after(self._close_timeout):
+                await self._sender.wait_flushed()
                 await self._reader_done.wait()
         finally:
             if self.close_code is None:
@@ -527,14 +507,3 @@ class AsyncWebSocket:
 def _wrong_type(value: object, kinds: type | tuple[type, ...]) -> bool:
     """Whether ``value`` is not one of ``kinds`` (a runtime check the annotations cannot make)."""
     return not isinstance(value, kinds)
-
-
-@final
-class _PingWaiter:
-    """One ping waiting for its pong: woken answered, or unanswered when the socket closes."""
-
-    __slots__ = ("answered", "event")
-
-    def __init__(self) -> None:
-        self.event = trio.Event()
-        self.answered = False

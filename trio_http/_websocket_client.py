@@ -181,6 +181,7 @@ class WebSocketConnect:
             raise
         self._manager, self._nursery, self._socket = manager, nursery, socket
         nursery.start_soon(socket._run_reader)
+        nursery.start_soon(socket._run_writer)
         if self._options["ping_interval"] is not None:
             nursery.start_soon(socket._run_keepalive)
         return socket
