@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -119,3 +121,34 @@ def test_settings_validate_window_sizes() -> None:
         HTTP2Settings(connection_window=2**31)
     with pytest.raises(ValueError, match="keepalive_interval"):
         HTTP2Settings(keepalive_interval=0)
+
+
+def test_reader_deadline_is_the_ping_answer_the_next_ping_or_the_idle_expiry() -> None:
+    from trio_http._transports._http2_state import reader_deadline
+
+    quiet = HTTP2Settings()
+    pinging = HTTP2Settings(keepalive_interval=30.0, keepalive_timeout=5.0)
+    # Nothing to wake for: no keep-alive, busy (not idle), no expiry.
+    assert (
+        reader_deadline(quiet, 100.0, ping_sent_at=None, idle_since=None, keepalive_expiry=None)
+        == math.inf
+    )
+    # Idle since 90 with a 20 s expiry: wake at 110.
+    assert (
+        reader_deadline(quiet, 100.0, ping_sent_at=None, idle_since=90.0, keepalive_expiry=20.0)
+        == 110.0
+    )
+    # The next PING is due 30 s from now unless the expiry comes first.
+    assert (
+        reader_deadline(pinging, 100.0, ping_sent_at=None, idle_since=None, keepalive_expiry=20.0)
+        == 130.0
+    )
+    assert (
+        reader_deadline(pinging, 100.0, ping_sent_at=None, idle_since=95.0, keepalive_expiry=20.0)
+        == 115.0
+    )
+    # A PING in flight: its answer is due keepalive_timeout after it went out.
+    assert (
+        reader_deadline(pinging, 100.0, ping_sent_at=98.0, idle_since=95.0, keepalive_expiry=1.0)
+        == 103.0
+    )

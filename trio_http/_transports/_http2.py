@@ -26,13 +26,11 @@ write timeout, when the peer's window is zero.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 import h2.errors
 import h2.exceptions
-import h2.settings
 import trio
 
 from .._config import READ_SIZE
@@ -40,15 +38,21 @@ from .._exceptions import (
     LocalProtocolError,
     ReadError,
     RemoteProtocolError,
-    RequestException,
     SSLError,
     WriteError,
 )
 from .._response import Response
 from .._streams import BytesContent
 from ._http2_engine import H2Engine
+from ._http2_errors import connection_error
 from ._http2_events import StreamRouter, StreamState, protocol_error
-from ._http2_state import MAX_STREAM_ID, HTTP2Settings, RetryableStreamError, SlotWaiter
+from ._http2_state import (
+    MAX_STREAM_ID,
+    HTTP2Settings,
+    RetryableStreamError,
+    SlotWaiter,
+    reader_deadline,
+)
 from ._http2_streams import receive_head, request_headers, send_request_body
 from ._http2_tunnel import open_tunnel
 from ._net import IO_ERRORS, Receiver, close_stream_nowait, pending_tls_alert
@@ -62,11 +66,8 @@ if TYPE_CHECKING:
 
 __all__ = ["HTTP2Connection", "RetryableStreamError"]
 
-_INF = math.inf
 _CANCEL = h2.errors.ErrorCodes.CANCEL
 
-
-_PROTOCOL_ERROR = h2.errors.ErrorCodes.PROTOCOL_ERROR
 _State = TypeVar("_State", bound=StreamState)
 
 
@@ -145,22 +146,7 @@ class HTTP2Connection:
         Never raises (cancellation aside): a failure is handed to every open
         stream, and the connection reports itself closed.
         """
-        h = self.engine
-        settings = self._settings
-        h.local_settings = h2.settings.Settings(
-            client=True,
-            initial_values={
-                h2.settings.SettingCodes.ENABLE_PUSH: 0,
-                h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: settings.stream_window,
-                h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: settings.max_header_list_size,
-                h2.settings.SettingCodes.MAX_FRAME_SIZE: h.max_inbound_frame_size,
-            },
-        )
-        h.initiate_connection()
-        if settings.connection_window_increment:
-            h.increment_flow_control_window(settings.connection_window_increment)
-        # Our decoder enforces the limit at once; the SETTINGS tell the server.
-        h.decoder.max_header_list_size = settings.max_header_list_size
+        self.engine.start_client(self._settings)
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery_scope = nursery.cancel_scope
@@ -169,7 +155,7 @@ class HTTP2Connection:
                 await self._reader()
                 nursery.cancel_scope.cancel()
         except Exception as exc:  # handed to the streams, never raised
-            self._fail(_connection_error(exc))
+            self._fail(connection_error(exc))
         finally:
             self._fail(ReadError("the HTTP/2 connection was closed"))
             self.close_nowait()
@@ -258,17 +244,13 @@ class HTTP2Connection:
 
     def _reader_deadline(self) -> float:
         """When the reader should wake up by itself (idle expiry, keep-alive PING)."""
-        if self._ping_sent_at is not None:
-            return self._ping_sent_at + self._settings.keepalive_timeout
-        deadline = _INF
-        interval = self._settings.keepalive_interval
-        if interval is not None:
-            # Checked at the deadline: a PING goes out only when the
-            # connection was idle (no streams) for the whole interval.
-            deadline = trio.current_time() + interval
-        if self.slots.active == 0 and self._keepalive_expiry is not None:
-            deadline = min(deadline, self.idle_since + self._keepalive_expiry)
-        return deadline
+        return reader_deadline(
+            self._settings,
+            trio.current_time(),
+            ping_sent_at=self._ping_sent_at,
+            idle_since=None if self.slots.active else self.idle_since,
+            keepalive_expiry=self._keepalive_expiry,
+        )
 
     async def _reader(self) -> None:
         h = self.engine
@@ -530,9 +512,3 @@ class HTTP2Connection:
         self.release_slot()
         if self._router.goaway_last_id is not None and not self._streams:
             self.close_nowait()  # draining after GOAWAY, and now drained
-
-
-def _connection_error(exc: Exception) -> Exception:
-    if isinstance(exc, RequestException):
-        return exc
-    return RemoteProtocolError(f"the HTTP/2 connection failed: {exc!r}")

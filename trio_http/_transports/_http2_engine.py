@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import h2.connection
 import h2.exceptions
+import h2.settings
 import hyperframe.frame
 
 from ._http2_frames import DataChunk, LightDataFrame, QuietDataFrame, join_data
@@ -60,6 +61,8 @@ from ._http2_h2compat import H2_CONFIG, LEAN_DATA, LEAN_GOAWAY, RECEIVING_STATES
 
 if TYPE_CHECKING:
     from h2._typing import Buffer
+
+    from ._http2_state import HTTP2Settings
 
 # The configuration, the probes and the DATA event are re-exported beside the engine.
 __all__ = ["CLOSED_STREAMS_KEPT", "H2_CONFIG", "LEAN_DATA", "LEAN_GOAWAY", "DataChunk", "H2Engine"]
@@ -104,6 +107,25 @@ class H2Engine(h2.connection.H2Connection):
         self._in_header_block = False
 
     # -- what h2 asks of us ----------------------------------------------
+
+    def start_client(self, settings: HTTP2Settings) -> None:
+        """Queue the client preface: our SETTINGS (no push, ``settings``' windows
+        and header limit) and the connection window's increment. No I/O.
+        """
+        self.local_settings = h2.settings.Settings(
+            client=True,
+            initial_values={
+                h2.settings.SettingCodes.ENABLE_PUSH: 0,
+                h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: settings.stream_window,
+                h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: settings.max_header_list_size,
+                h2.settings.SettingCodes.MAX_FRAME_SIZE: self.max_inbound_frame_size,
+            },
+        )
+        self.initiate_connection()
+        if settings.connection_window_increment:
+            self.increment_flow_control_window(settings.connection_window_increment)
+        # Our decoder enforces the limit at once; the SETTINGS tell the server.
+        self.decoder.max_header_list_size = settings.max_header_list_size
 
     def _receive_frame(self, frame: Any) -> Any:
         if type(frame) is hyperframe.frame.DataFrame:

@@ -20,7 +20,7 @@ from ._http2_resend import RetryableStreamError
 if TYPE_CHECKING:
     from ._http2_received import StreamState
 
-__all__ = ["code_name", "copy_error", "not_processed", "protocol_error"]
+__all__ = ["code_name", "connection_error", "copy_error", "not_processed", "protocol_error"]
 
 
 def not_processed(stream: StreamState, message: str) -> RemoteProtocolError:
@@ -57,3 +57,10 @@ def copy_error(error: Exception) -> RequestException:
     if isinstance(error, RequestException):
         return type(error)(*error.args)
     return RemoteProtocolError(str(error))
+
+
+def connection_error(exc: Exception) -> Exception:
+    """What an unexpected failure of the connection's tasks becomes for its streams."""
+    if isinstance(exc, RequestException):
+        return exc
+    return RemoteProtocolError(f"the HTTP/2 connection failed: {exc!r}")

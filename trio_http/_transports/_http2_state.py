@@ -10,6 +10,7 @@ What each stream received is kept in :mod:`._http2_received`.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -198,3 +199,29 @@ class StreamSlots:
             self.active += 1
             woken.append(waiter)
         return woken
+
+
+def reader_deadline(
+    settings: HTTP2Settings,
+    now: float,
+    *,
+    ping_sent_at: float | None,
+    idle_since: float | None,
+    keepalive_expiry: float | None,
+) -> float:
+    """When a connection's reader should wake by itself; ``math.inf`` for never.
+
+    A keep-alive PING in flight must be answered within
+    ``settings.keepalive_timeout``. Otherwise the next PING is due
+    ``keepalive_interval`` from ``now`` (it goes out only if the connection
+    is still idle then), and an idle connection (``idle_since`` not None:
+    no streams since then) expires ``keepalive_expiry`` after it went idle.
+    """
+    if ping_sent_at is not None:
+        return ping_sent_at + settings.keepalive_timeout
+    deadline = math.inf
+    if settings.keepalive_interval is not None:
+        deadline = now + settings.keepalive_interval
+    if idle_since is not None and keepalive_expiry is not None:
+        deadline = min(deadline, idle_since + keepalive_expiry)
+    return deadline
