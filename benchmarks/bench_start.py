@@ -81,9 +81,12 @@ NOT_FOR_A_PLAIN_GET = (
     "hpack",
     "hyperframe",
     "http.cookiejar",
+    "netrc",
+    "email.utils",
     "trio_http._auth_digest",
     "trio_http._auth_challenge",
     "trio_http._transports._http2",
+    "trio_http._transports._http2_engine",
     "trio_http._transports._asgi",
     "trio_http._transports._wsgi",
     "trio_http._transports._mock",
@@ -91,8 +94,12 @@ NOT_FOR_A_PLAIN_GET = (
     "trio_http._transports._proxy",
     "trio_http._transports._socks",
     "trio_http._websocket",
+    "trio_http._websocket_connect",
+    "trio_http._websocket_sync",
     "trio_http._multipart",
     "trio_http._parallel",
+    "trio_http._parallel_items",
+    "trio_http._sync_parallel",
     "wsproto",
     "brotli",
     "zstandard",
@@ -144,12 +151,7 @@ def unneeded(modules: Sequence[str]) -> list[str]:
     return [
         name
         for name in modules
-        if any(
-            name == prefix
-            or name.startswith(prefix + ".")
-            or (prefix.startswith("trio_http.") and name.startswith(prefix))
-            for prefix in NOT_FOR_A_PLAIN_GET
-        )
+        if any(name == prefix or name.startswith(prefix + ".") for prefix in NOT_FOR_A_PLAIN_GET)
     ]
 
 

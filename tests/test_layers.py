@@ -103,6 +103,7 @@ CLIENT = {
     "_testing_router",
     "_websocket",
     "_websocket_client",
+    "_websocket_connect",
     "_websocket_deflate",
     "_websocket_messages",
     "_websocket_pings",
@@ -135,6 +136,7 @@ FACADE = {
     "_sync_options",
     "_sync_parallel",
     "_websocket_sync",
+    "_session_websockets",
 }
 SURFACE = {
     "__init__",

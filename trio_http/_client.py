@@ -30,12 +30,18 @@ from ._client_defaults import event_hooks as event_hooks_from
 from ._client_flow import failure_checkpoint, send_whole
 from ._client_scope import ClientScope
 from ._client_verbs import ClientVerbs
-from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MAX_REDIRECTS, Limits, Timeouts
+from ._config import (
+    DEFAULT_LIMITS,
+    DEFAULT_TIMEOUT,
+    MAX_IN_FLIGHT,
+    MAX_REDIRECTS,
+    Limits,
+    Timeouts,
+)
 from ._cookies import Cookies
 from ._deadlines import Deadlines
 from ._exceptions import RequestException
 from ._headers import Headers
-from ._parallel import DEFAULT_MAX_IN_FLIGHT, AsyncParallel, ErrorPolicy, ParallelItem
 from ._proxy_config import Proxy
 from ._request import Request
 from ._response import Response
@@ -49,6 +55,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Unpack
 
+    from ._parallel import AsyncParallel, ErrorPolicy, ParallelItem
     from ._request_options import AuthTypes, BuildRequestOptions, ParallelOptions
     from ._transports._base import AsyncBaseTransport
     from ._transports._default import CertTypes, VerifyTypes
@@ -421,7 +428,7 @@ class AsyncClient(ClientVerbs, WebSocketClient):
         self,
         requests: Iterable[ParallelItem] | AsyncIterable[ParallelItem],
         *,
-        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        max_in_flight: int = MAX_IN_FLIGHT,
         max_per_host: int | None = None,
         ordered: bool = True,
         errors: ErrorPolicy = "raise",
@@ -470,6 +477,8 @@ class AsyncClient(ClientVerbs, WebSocketClient):
             ClientStateError: the client is not open (outside its ``async with``).
         """
         self._scope.check_open()
+        from ._parallel import AsyncParallel  # fan-out loads with its first use
+
         return AsyncParallel(
             self,
             requests,

@@ -11,6 +11,7 @@ __all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "Limits", "Timeouts"]
 # Named limits; each is enforced with a specific exception where it applies.
 MAX_HEADER_BYTES = 64 * 1024  # whole response header block (RemoteProtocolError)
 MAX_REDIRECTS = 30  # requests' default (TooManyRedirects)
+MAX_IN_FLIGHT = 10  # parallel(): requests in flight at once when the caller names no bound
 MAX_DECOMPRESSION_RATIO = 1000  # decoded bytes per encoded byte (DecompressionBombError)
 MIN_DECOMPRESSION_ALLOWANCE = 10 * 1024 * 1024  # decoded bytes always allowed
 # Codings in one Content-Encoding, identity not counted; urllib3 stops at 5 too.

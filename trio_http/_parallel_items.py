@@ -16,6 +16,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, final
 
 import trio
 
+from ._config import MAX_IN_FLIGHT
 from ._request import Request
 from ._response import Response
 from ._urls import URL
@@ -35,7 +36,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-DEFAULT_MAX_IN_FLIGHT = 10  # requests in flight at once when the caller names no bound
+DEFAULT_MAX_IN_FLIGHT = MAX_IN_FLIGHT  # requests in flight at once when the caller names no bound
 
 ErrorPolicy = Literal["raise", "collect"]
 ParallelItem = (

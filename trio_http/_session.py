@@ -35,20 +35,18 @@ from ._adapter_options import ClientOptions
 from ._adapters import HTTPAdapter
 from ._auth import NetRCAuth
 from ._client_defaults import USE_CLIENT_DEFAULT
-from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MAX_REDIRECTS, Limits
+from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, MAX_IN_FLIGHT, MAX_REDIRECTS, Limits
 from ._cookie_requests_jar import RequestsCookieJar
-from ._parallel import DEFAULT_MAX_IN_FLIGHT, ParallelItem, validate_options
 from ._portal import get_portal
 from ._retries import Retry
 from ._session_adapters import Adapter
 from ._session_redirects import redirect_steps_overridden
 from ._session_send import SessionSend
+from ._session_websockets import SessionWebSockets
 from ._sync_loop import SessionClients
 from ._sync_options import default_headers, parallel_item_preparer, request_options
-from ._sync_parallel import Parallel
 from ._transports._base import AsyncBaseTransport
 from ._urls import URL
-from ._websocket_sync import SessionWebSockets
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -57,6 +55,7 @@ if TYPE_CHECKING:
 
     from ._client_defaults import _UseClientDefault
     from ._cookies import Cookies
+    from ._parallel import ParallelItem
     from ._request_options import (
         AuthTypes,
         CertTypes,
@@ -68,6 +67,7 @@ if TYPE_CHECKING:
         VerifyTypes,
     )
     from ._response import Response
+    from ._sync_parallel import Parallel
     from ._types import (
         CookieTypes,
         HooksTypes,
@@ -399,8 +399,12 @@ class Session(SessionSend, SessionWebSockets):
         options of the ``"https://"`` adapter. ``handler``, when given, is
         an ``async`` function: it runs in the loop thread.
         """
+        # The fan-out machinery loads with its first use.
+        from ._parallel import validate_options
+        from ._sync_parallel import Parallel
+
         validate_options(
-            options.get("max_in_flight", DEFAULT_MAX_IN_FLIGHT),
+            options.get("max_in_flight", MAX_IN_FLIGHT),
             options.get("max_per_host"),
             options.get("errors", "raise"),
         )

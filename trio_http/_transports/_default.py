@@ -32,7 +32,6 @@ from .._proxy_config import NoProxy, Proxy, ProxySettings, proxies_from_environm
 from .._urlpatterns import URLPattern, sort_patterns
 from ._base import AsyncBaseTransport
 from ._pool import ConnectionPool
-from ._proxy import NoProxyRouter, ProxyTransport
 from ._retry import send_with_retries
 from ._tls_context import SYSTEM_TRUST, require_truststore, verify_from_environment
 
@@ -189,6 +188,8 @@ class TransportRouter(AsyncBaseTransport):
                     Proxy.from_value(value), verify=verify, cert=cert, limits=limits
                 )
             if no_proxy:
+                from ._proxy import NoProxyRouter
+
                 transport = NoProxyRouter(transport, self.default, no_proxy)
             self.mount(pattern, transport)
 
@@ -220,6 +221,8 @@ class TransportRouter(AsyncBaseTransport):
                     chosen, verify=verify, cert=cert, limits=limits
                 )
             if settings.no_proxy:
+                from ._proxy import NoProxyRouter
+
                 transport = NoProxyRouter(transport, self.default, settings.no_proxy)
             self.mount(pattern, transport)
 
@@ -304,6 +307,9 @@ def open_proxy_transport(
         return SocksTransport(
             proxy, verify=verify, cert=cert, limits=limits, local_address=local_address
         )
+    # Imported here too: a client without proxies never needs it.
+    from ._proxy import ProxyTransport
+
     return ProxyTransport(
         proxy, verify=verify, cert=cert, limits=limits, local_address=local_address
     )
