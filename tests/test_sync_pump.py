@@ -11,7 +11,7 @@ import trio
 
 import trio_http
 from trio_http._portal import Portal, PortalClosed, get_portal
-from trio_http._sync_pump import BATCH_BYTES, BATCH_PATIENCE_S, STREAM_READ_AHEAD, StreamPump
+from trio_http._sync_pump import STREAM_READ_AHEAD, StreamPump
 
 
 class Scripted(trio_http.AsyncByteStream):
@@ -68,8 +68,7 @@ def test_every_chunk_arrives_in_order_whatever_the_timing() -> None:
     assert body.closed
 
 
-def test_a_trickle_is_handed_over_without_waiting_for_a_full_batch() -> None:
-    assert BATCH_BYTES > 10
+def test_a_trickle_is_handed_over_chunk_by_chunk_without_delay() -> None:
     body = Scripted([b"first", 0.3, b"second"])
     pump = StreamPump(get_portal(), trio_http.Response(200, stream=body))
     started = time.monotonic()
@@ -130,8 +129,3 @@ def test_a_reader_waiting_when_the_loop_stops_gets_portal_closed() -> None:
         pump.read_batch()
     assert time.monotonic() - started < 5
     pump.close()  # the loop is gone: nothing to do, no error
-
-
-def test_patience_is_short() -> None:
-    # The most a trickling body's bytes wait in the queue for company.
-    assert BATCH_PATIENCE_S <= 0.005

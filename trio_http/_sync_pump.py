@@ -39,20 +39,9 @@ if TYPE_CHECKING:
     from ._portal import Portal
     from ._response import Response
 
-__all__ = [
-    "BATCH_BYTES",
-    "BATCH_PATIENCE_S",
-    "STOPPED_LOOP_CHECK_S",
-    "STREAM_READ_AHEAD",
-    "StreamPump",
-]
+__all__ = ["STOPPED_LOOP_CHECK_S", "STREAM_READ_AHEAD", "StreamPump"]
 
 STREAM_READ_AHEAD = 1024 * 1024  # bytes a streamed body may read ahead of its reader
-# A reader that finds less than BATCH_BYTES queued waits up to
-# BATCH_PATIENCE_S for that much, then takes what there is: a fast body is
-# taken in few large batches, a trickle is delayed at most that long.
-BATCH_BYTES = 256 * 1024
-BATCH_PATIENCE_S = 0.001
 STOPPED_LOOP_CHECK_S = 0.5  # how often a waiting reader checks the loop thread is alive
 
 
@@ -86,7 +75,6 @@ class StreamPump:
         "_room",
         "_scope",
         "_started",
-        "_want",
         "after_close",
     )
 
@@ -118,7 +106,6 @@ class StreamPump:
         self._data_ready = threading.Lock()
         self._data_ready.acquire()
         self._reader_waiting = False
-        self._want = 1  # bytes queued that are worth waking the reader for
         self._room: trio.Event | None = None
         self.after_close: Callable[[], None] | None = None
 
@@ -127,10 +114,8 @@ class StreamPump:
     def read_batch(self) -> list[bytes]:
         """Block until body bytes arrive; return every chunk queued so far.
 
-        Waits up to ``BATCH_PATIENCE_S`` for ``BATCH_BYTES`` to gather
-        before it settles for less, so that a fast body is taken in large
-        batches (one thread wake-up each) and a slow one without delay
-        beyond that.
+        The reader is woken by the first chunk queued while it waits: waiting
+        for more (a timed wait) measured slower than taking what there is.
 
         Returns an empty list at the end of the body (and after close).
 
@@ -142,7 +127,6 @@ class StreamPump:
         if not self._started:
             self._started = True
             self._portal.call(self._start)
-        want = BATCH_BYTES
         while True:
             if self._closed:
                 return []
@@ -150,9 +134,8 @@ class StreamPump:
                 # Decided under the lock the task takes before it looks at
                 # _reader_waiting: whatever it queues from now on is seen.
                 finished = self._done
-                ready = finished or self._produced - self._consumed >= want
+                ready = finished or self._produced > self._consumed
                 if not ready:
-                    self._want = want
                     self._reader_waiting = True
             if ready:
                 if self._chunks:
@@ -161,8 +144,7 @@ class StreamPump:
                 if error is not None:
                     raise error
                 return []
-            if not self._wait_for_data(BATCH_PATIENCE_S if want > 1 else None):
-                want = 1  # patience spent: any byte will do
+            self._wait_for_data()
 
     def close(self) -> None:
         """Stop reading and close the body; one portal hop. Idempotent."""
@@ -190,20 +172,11 @@ class StreamPump:
             self._portal.call_soon(room.set)
         return batch
 
-    def _wait_for_data(self, timeout: float | None) -> bool:
-        # Sleep until the task wakes us (True) or ``timeout`` passes (False).
-        # _data_ready is held whenever nobody waits: a wake-up that races
-        # with our timeout is taken here, never left for the next wait.
+    def _wait_for_data(self) -> None:
+        # Sleep until the task wakes us. _data_ready is held whenever nobody
+        # waits; a wake-up that races with a check of the loop thread is
+        # taken here, never left for the next wait.
         ready = self._data_ready
-        if timeout is not None:
-            if ready.acquire(timeout=timeout):
-                return True
-            with self._handshake:
-                if self._reader_waiting:
-                    self._reader_waiting = False
-                    return False
-            ready.acquire()  # released by the task just after our timeout
-            return True
         portal = self._portal
         while not ready.acquire(timeout=STOPPED_LOOP_CHECK_S):
             if portal.is_closed:
@@ -212,7 +185,6 @@ class StreamPump:
                         ready.acquire()
                     self._reader_waiting = False
                 raise PortalClosed("the trio_http loop thread stopped while reading a body")
-        return True
 
     # -- loop side --------------------------------------------------------
 
@@ -225,7 +197,7 @@ class StreamPump:
         if not self._reader_waiting:
             return
         with self._handshake:
-            if self._reader_waiting and self._produced - self._consumed >= self._want:
+            if self._reader_waiting:
                 self._reader_waiting = False
                 self._data_ready.release()
 
