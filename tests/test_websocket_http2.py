@@ -178,3 +178,26 @@ async def test_a_connection_draining_as_the_tunnel_opens_is_not_an_internal_erro
             with pytest.raises(ConnectError, match=r"HTTP/1\.1 is disabled"):
                 async with client.websocket(server.url + "/ws-echo"):
                     pass  # pragma: no cover
+
+
+async def test_a_close_cancelled_while_the_peer_stays_silent_resets_only_its_stream() -> None:
+    async with open_h2_server() as server:
+        server.enable_connect_protocol = True
+
+        @server.route("/mute")
+        async def mute(exchange: H2Exchange) -> None:
+            await exchange.respond(200)
+            while await exchange.receive():  # reads the close frame, never answers
+                pass
+
+        async with trio_http.AsyncClient(http1=False, http2=True) as client:
+            with trio.move_on_after(0.5) as scope:
+                async with client.websocket(server.url + "/mute") as ws:
+                    await ws.send_text("hello")
+                    started = trio.current_time()
+                # The close handshake waits for the peer's close frame...
+            assert scope.cancelled_caught  # ...until the cancel ends it at once
+            assert trio.current_time() - started < 1
+            assert ws.close_code == 1006
+            assert (await client.get(server.url + "/ok")).status_code == 200
+        assert server.connections_opened == 1
