@@ -121,5 +121,3 @@ class WebSocketClient:
                 "http2": http2,
             },
         )
-
-
