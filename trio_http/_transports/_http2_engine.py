@@ -221,8 +221,11 @@ class H2Engine(h2.connection.H2Connection):
         joined_length = 0
 
         def flush_joined() -> None:
+            # The run's flow control is counted here, once: nothing between
+            # its frames could change the stream or the windows.
             nonlocal joined, joined_length
             if joined:
+                self._account_data(joining_id, joined_length)
                 events.append(join_data(joining_id, joined, joined_length))
                 joined, joined_length = [], 0
 
@@ -251,7 +254,9 @@ class H2Engine(h2.connection.H2Connection):
                 # say): h2 sees it first.
                 flush_joined()
                 events += super().receive_data(view[handed:position])
-            if not flags & (_END_STREAM | _PADDED) and self._take_data_nowait(stream_id, length):
+            if not flags & (_END_STREAM | _PADDED) and (
+                (joined and stream_id == joining_id) or self._takes_data(stream_id)
+            ):
                 if stream_id != joining_id:
                     flush_joined()
                     joining_id = stream_id
@@ -281,18 +286,20 @@ class H2Engine(h2.connection.H2Connection):
         self._terminate_connection(exc.error_code)
         raise exc
 
-    def _take_data_nowait(self, stream_id: int, length: int) -> bool:
-        """Account for a DATA frame on an open stream the way h2 would.
+    def _takes_data(self, stream_id: int) -> bool:
+        """Whether a DATA frame on ``stream_id`` may skip h2's own handler.
 
-        Returns False (nothing done) when the frame needs h2's own handler:
-        an unknown or closed stream, a closing connection, or an h2 without
-        the members used here.
+        Not when the stream is unknown or closed, the connection is closing,
+        or h2 lacks the members used here: then h2 handles the frame.
         """
         if not LEAN_DATA or self.state_machine.state is not _CLIENT_OPEN:
             return False
         stream: Any = self.streams.get(stream_id)
-        if stream is None or stream.state_machine.state not in RECEIVING_STATES:
-            return False
+        return stream is not None and stream.state_machine.state in RECEIVING_STATES
+
+    def _account_data(self, stream_id: int, length: int) -> None:
+        """Count ``length`` bytes of DATA on a stream that takes data, as h2 would."""
+        stream: Any = self.streams[stream_id]
         # RFC 9113 §6.9: DATA counts against both windows (FlowControlError
         # when the peer overruns one), and Content-Length is checked as it
         # arrives (§8.1.1).
@@ -302,4 +309,3 @@ class H2Engine(h2.connection.H2Connection):
             stream._track_content_length(length, False)
         except h2.exceptions.ProtocolError as exc:
             self._refuse(exc)
-        return True
