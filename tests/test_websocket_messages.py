@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from trio_http import WebSocketMessageTooBig
 from trio_http._websocket_messages import MessageAssembler
@@ -33,3 +35,18 @@ def test_text_is_measured_in_characters() -> None:
     assert MessageAssembler(3).add("ééé", True) == "ééé"
     with pytest.raises(WebSocketMessageTooBig):
         MessageAssembler(3).add("éééé", True)
+
+
+@given(
+    message=st.one_of(st.text(max_size=200), st.binary(max_size=200)),
+    cuts=st.lists(st.integers(min_value=0, max_value=200), max_size=8),
+)
+def test_any_split_into_fragments_gives_back_the_message(
+    message: str | bytes, cuts: list[int]
+) -> None:
+    points = sorted({min(cut, len(message)) for cut in cuts})
+    pieces = [message[a:b] for a, b in zip([0, *points], [*points, len(message)], strict=True)]
+    assembler = MessageAssembler(max(len(message), 1))
+    results = [assembler.add(piece, index == len(pieces) - 1) for index, piece in enumerate(pieces)]
+    assert results[:-1] == [None] * (len(pieces) - 1)
+    assert results[-1] == message

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import trio
 import trio.testing
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trio_http._websocket_send import HIGH_WATER_BYTES, FrameSender
 
@@ -80,3 +82,32 @@ async def test_a_failed_write_stops_the_writer_and_reports_once() -> None:
     assert not sender.full
     await sender.wait_for_room()
     await sender.wait_flushed()
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    plan=st.lists(
+        st.tuples(st.binary(min_size=1, max_size=64), st.integers(min_value=0, max_value=2)),
+        max_size=30,
+    )
+)
+def test_frames_go_out_whole_and_in_order_however_sends_and_yields_interleave(
+    plan: list[tuple[bytes, int]],
+) -> None:
+    # Each frame is queued, then the sender yields 0-2 times, as callers do.
+    async def main() -> list[bytes]:
+        stream = Recorder()
+        sender = FrameSender(stream, lambda exc: None)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(sender.run)
+            for frame, yields in plan:
+                sender.queue(frame)
+                for _ in range(yields):
+                    await trio.lowlevel.checkpoint()
+            await sender.wait_flushed()
+            nursery.cancel_scope.cancel()
+        return stream.writes
+
+    writes = trio.run(main)
+    assert b"".join(writes) == b"".join(frame for frame, _ in plan)
+    assert len(writes) <= len(plan)
