@@ -79,6 +79,18 @@ async def test_h2c_prior_knowledge_get(h2_server: H2Server) -> None:
     assert exchange.header("host") is None
 
 
+@pytest.mark.parametrize("host", ["api.example", b"api.example"])
+async def test_a_host_header_str_or_bytes_becomes_the_authority(
+    h2_server: H2Server, host: str | bytes
+) -> None:
+    async with h2c_client() as client:
+        response = await client.get(h2_server.url + "/ok", headers={"Host": host})
+    assert response.status_code == 200
+    exchange = h2_server.requests[0]
+    assert exchange.header(":authority") == "api.example"
+    assert exchange.header("host") is None
+
+
 async def test_post_body_is_sent(h2_server: H2Server) -> None:
     body = bytes(range(256)) * 1000
     async with h2c_client() as client:

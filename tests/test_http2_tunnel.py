@@ -222,6 +222,11 @@ def test_tunnel_headers_follow_rfc_8441() -> None:
     ]
 
 
+def test_a_bytes_host_header_becomes_the_tunnel_authority() -> None:
+    request = Request("GET", "ws://127.0.0.1:8080/chat", headers={"Host": b"chat.example"})
+    assert tunnel_headers(request, "websocket")[3] == (b":authority", b"chat.example")
+
+
 @pytest.mark.parametrize("protocol", ["", "web socket", "wébsocket", "a:b"])
 def test_tunnel_headers_refuse_a_protocol_that_is_not_a_token(protocol: str) -> None:
     with pytest.raises(LocalProtocolError):

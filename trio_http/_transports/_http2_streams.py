@@ -68,21 +68,24 @@ async def wait_for_wake(stream: StreamState) -> None:
 def request_headers(request: Request) -> list[tuple[bytes, bytes]]:
     """The header list of ``request`` as HTTP/2 sends it (RFC 9113 §8.3.1)."""
     url = request.url
-    authority = request.headers.get("Host") or url.netloc
-    headers: list[tuple[bytes, bytes]] = [
-        (b":method", request.method.encode("ascii")),
-        (b":scheme", url.scheme.encode("ascii")),
-        (b":authority", authority.encode("ascii")),
-        (b":path", url.target),
-    ]
+    authority: bytes | None = None
+    fields: list[tuple[bytes, bytes]] = []
     for name, value in request.headers.raw:
         lowered = name.lower()
         if lowered in _CONNECTION_HEADERS:
+            if lowered == b"host" and authority is None:
+                authority = value  # RFC 9113 §8.3.1: a Host header becomes :authority
             continue
         if lowered == b"te" and value.lower() != b"trailers":
             continue  # RFC 9113 §8.2.2: only "trailers" may be sent
-        headers.append((lowered, value))
-    return headers
+        fields.append((lowered, value))
+    return [
+        (b":method", request.method.encode("ascii")),
+        (b":scheme", url.scheme.encode("ascii")),
+        (b":authority", authority or url.netloc.encode("ascii")),
+        (b":path", url.target),
+        *fields,
+    ]
 
 
 # -- the request body --------------------------------------------------------

@@ -85,20 +85,23 @@ def tunnel_headers(request: Request, protocol: str) -> list[tuple[bytes, bytes]]
     if not protocol or not protocol.isascii() or any(c in protocol for c in " \t\r\n:"):
         raise LocalProtocolError(f"invalid :protocol {protocol!r}", request=request)
     url = request.url
-    authority = request.headers.get("Host") or url.netloc
+    authority: bytes | None = None
+    fields: list[tuple[bytes, bytes]] = []
+    for name, value in request.headers.raw:
+        lowered = name.lower()
+        if lowered == b"host" and authority is None:
+            authority = value  # str or bytes on the request: its bytes here
+        elif lowered not in _NOT_SENT:
+            fields.append((lowered, value))
     scheme = _SCHEMES.get(url.scheme) or url.scheme.encode("ascii")
-    headers: list[tuple[bytes, bytes]] = [
+    return [
         (b":method", b"CONNECT"),
         (b":protocol", protocol.encode("ascii")),
         (b":scheme", scheme),
-        (b":authority", authority.encode("ascii")),
+        (b":authority", authority or url.netloc.encode("ascii")),
         (b":path", url.target),
+        *fields,
     ]
-    for name, value in request.headers.raw:
-        lowered = name.lower()
-        if lowered not in _NOT_SENT:
-            headers.append((lowered, value))
-    return headers
 
 
 class TunnelState(StreamState):
