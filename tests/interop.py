@@ -21,7 +21,17 @@ from pathlib import Path
 import pytest
 import trustme
 
-__all__ = ["RunningServer", "hypercorn_h2", "hypercorn_h2c", "nghttpd"]
+__all__ = [
+    "RunningServer",
+    "free_port",
+    "hypercorn_h2",
+    "hypercorn_h2c",
+    "missing",
+    "nghttpd",
+    "start_process",
+    "stop_process",
+    "write_tls_files",
+]
 
 STARTUP_TIMEOUT = 15.0  # seconds for a server to accept connections
 TESTS = Path(__file__).resolve().parent
@@ -38,14 +48,16 @@ class RunningServer:
     docroot: Path | None = None
 
 
-def _missing(what: str) -> None:
+def missing(what: str) -> None:
+    """Skip the test (fail it under ``TRIO_HTTP_REQUIRE_NGINX=1``): ``what`` is not installed."""
     message = f"{what} not installed: run ci/install.sh"
     if os.environ.get("TRIO_HTTP_REQUIRE_NGINX") == "1":
         pytest.fail(message)
     pytest.skip(message)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on loopback now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -62,12 +74,13 @@ def _wait_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> N
                 return
         except OSError:
             if time.monotonic() > deadline:
-                _stop(process)
+                stop_process(process)
                 raise RuntimeError(f"server did not listen on {port}:\n{log.read_text()}") from None
             time.sleep(0.05)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server process this module started: SIGTERM, then SIGKILL after 10 s."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -77,9 +90,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def _start(
+def start_process(
     command: list[str], port: int, log: Path, cwd: Path | None = None
 ) -> subprocess.Popen[bytes]:
+    """Start ``command`` (output to ``log``) and wait until it listens on ``port``.
+
+    Raises:
+        RuntimeError: it exited or did not listen within ``STARTUP_TIMEOUT``.
+    """
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=cwd
@@ -88,27 +106,36 @@ def _start(
     return process
 
 
+def write_tls_files(tmp: Path, ca: trustme.CA) -> tuple[Path, Path, str]:
+    """A loopback certificate signed by ``ca``, written to ``tmp``.
+
+    Returns:
+        (certificate chain file, private key file, the CA bundle's path).
+    """
+    leaf = ca.issue_cert("127.0.0.1", "localhost")
+    leaf.cert_chain_pems[0].write_to_path(str(tmp / "cert.pem"))
+    leaf.private_key_pem.write_to_path(str(tmp / "key.pem"))
+    ca.cert_pem.write_to_path(str(tmp / "ca.pem"))
+    return tmp / "cert.pem", tmp / "key.pem", str(tmp / "ca.pem")
+
+
 def _hypercorn(tmp: Path, ca: trustme.CA, tls: bool) -> Iterator[RunningServer]:
     try:
         import hypercorn  # noqa: F401
     except ImportError:
-        _missing("hypercorn")
-    port = _free_port()
+        missing("hypercorn")
+    port = free_port()
     command = [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "asgi_app:app"]
     bundle = None
     if tls:
-        leaf = ca.issue_cert("127.0.0.1", "localhost")
-        leaf.cert_chain_pems[0].write_to_path(str(tmp / "cert.pem"))
-        leaf.private_key_pem.write_to_path(str(tmp / "key.pem"))
-        ca.cert_pem.write_to_path(str(tmp / "ca.pem"))
-        bundle = str(tmp / "ca.pem")
-        command += ["--certfile", str(tmp / "cert.pem"), "--keyfile", str(tmp / "key.pem")]
-    process = _start(command, port, tmp / "hypercorn.log", cwd=TESTS)
+        cert, key, bundle = write_tls_files(tmp, ca)
+        command += ["--certfile", str(cert), "--keyfile", str(key)]
+    process = start_process(command, port, tmp / "hypercorn.log", cwd=TESTS)
     scheme = "https" if tls else "http"
     try:
         yield RunningServer(f"{scheme}://127.0.0.1:{port}", port, bundle, process)
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 @pytest.fixture(scope="session")
@@ -134,30 +161,18 @@ def nghttpd(tmp_path_factory: pytest.TempPathFactory, ca: trustme.CA) -> Iterato
         "/usr/sbin/nghttpd" if os.access("/usr/sbin/nghttpd", os.X_OK) else None
     )
     if binary is None:
-        _missing("nghttpd")
+        missing("nghttpd")
     assert binary is not None
     tmp = tmp_path_factory.mktemp("nghttpd")
     docroot = tmp / "htdocs"
     docroot.mkdir()
     (docroot / "ok.txt").write_bytes(b"ok from nghttpd\n")
     (docroot / "1m.bin").write_bytes(bytes(range(256)) * 4096)
-    leaf = ca.issue_cert("127.0.0.1", "localhost")
-    leaf.cert_chain_pems[0].write_to_path(str(tmp / "cert.pem"))
-    leaf.private_key_pem.write_to_path(str(tmp / "key.pem"))
-    ca.cert_pem.write_to_path(str(tmp / "ca.pem"))
-    port = _free_port()
-    command = [
-        binary,
-        "--address=127.0.0.1",
-        f"--htdocs={docroot}",
-        str(port),
-        str(tmp / "key.pem"),
-        str(tmp / "cert.pem"),
-    ]
-    process = _start(command, port, tmp / "nghttpd.log")
+    cert, key, bundle = write_tls_files(tmp, ca)
+    port = free_port()
+    command = [binary, "--address=127.0.0.1", f"--htdocs={docroot}", str(port), str(key), str(cert)]
+    process = start_process(command, port, tmp / "nghttpd.log")
     try:
-        yield RunningServer(
-            f"https://127.0.0.1:{port}", port, str(tmp / "ca.pem"), process, docroot
-        )
+        yield RunningServer(f"https://127.0.0.1:{port}", port, bundle, process, docroot)
     finally:
-        _stop(process)
+        stop_process(process)

@@ -38,11 +38,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +48,7 @@ from urllib.parse import parse_qs
 
 import pytest
 import trustme
+from interop import TESTS, free_port, missing, start_process, stop_process, write_tls_files
 from nginx import Nginx, _require_nginx, start_nginx
 
 __all__ = [
@@ -66,8 +64,6 @@ __all__ = [
     "websockets_server",
 ]
 
-STARTUP_TIMEOUT = 15.0  # seconds for a server to accept connections
-TESTS = Path(__file__).resolve().parent
 # In the server's order of preference.
 SUBPROTOCOLS = ("chat.v2", "chat.v1")
 # The servers accept messages up to this size (the tests send 1 MiB).
@@ -92,14 +88,7 @@ class WebSocketServer:
 
     def stop(self) -> None:
         """Stop the process this object holds (SIGTERM, then SIGKILL)."""
-        process = self.process
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(self.process)
 
 
 def _choose(offered: list[str]) -> str | None:
@@ -200,51 +189,17 @@ async def _serve_websockets(port: int, compression: bool) -> None:
 # -- fixtures -------------------------------------------------------------------
 
 
-def _missing(what: str) -> None:
-    message = f"{what} not installed: run ci/install.sh"
-    if os.environ.get("TRIO_HTTP_REQUIRE_NGINX") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _start(command: list[str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=TESTS
-        )
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                process.wait()
-                raise RuntimeError(f"server did not listen on {port}:\n{log.read_text()}") from None
-            time.sleep(0.05)
-
-
 def start_websockets_server(log: Path, *, compression: bool = True) -> WebSocketServer:
     """Start the ``websockets`` server in a process of its own; see the module docstring.
 
     Raises:
         RuntimeError: it exited or did not listen in time.
     """
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, str(Path(__file__).resolve()), "websockets", "--port", str(port)]
     if not compression:
         command.append("--no-compression")
-    process = _start(command, port, log)
+    process = start_process(command, port, log, cwd=TESTS)
     return WebSocketServer(f"ws://127.0.0.1:{port}", port, None, process)
 
 
@@ -259,21 +214,17 @@ def start_hypercorn(tmp: Path, ca: trustme.CA, *, tls: bool) -> WebSocketServer:
     Raises:
         RuntimeError: it exited or did not listen in time.
     """
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "ws_servers:app"]
     bundle = None
     if tls:
-        leaf = ca.issue_cert("127.0.0.1", "localhost")
-        leaf.cert_chain_pems[0].write_to_path(str(tmp / "cert.pem"))
-        leaf.private_key_pem.write_to_path(str(tmp / "key.pem"))
-        ca.cert_pem.write_to_path(str(tmp / "ca.pem"))
-        bundle = str(tmp / "ca.pem")
-        command += ["--certfile", str(tmp / "cert.pem"), "--keyfile", str(tmp / "key.pem")]
+        cert, key, bundle = write_tls_files(tmp, ca)
+        command += ["--certfile", str(cert), "--keyfile", str(key)]
     return WebSocketServer(
         f"{'wss' if tls else 'ws'}://127.0.0.1:{port}",
         port,
         bundle,
-        _start(command, port, tmp / "hypercorn.log"),
+        start_process(command, port, tmp / "hypercorn.log", cwd=TESTS),
     )
 
 
@@ -281,7 +232,7 @@ def _hypercorn(tmp: Path, ca: trustme.CA, tls: bool) -> Iterator[WebSocketServer
     try:
         import hypercorn  # noqa: F401
     except ImportError:
-        _missing("hypercorn")
+        missing("hypercorn")
     server = start_hypercorn(tmp, ca, tls=tls)
     try:
         yield server
@@ -312,9 +263,9 @@ def websockets_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebS
         import websockets
 
         if int(websockets.__version__.split(".")[0]) < 13:
-            _missing("websockets>=13")
+            missing("websockets>=13")
     except ImportError:
-        _missing("websockets")
+        missing("websockets")
     server = start_websockets_server(tmp_path_factory.mktemp("websockets") / "server.log")
     try:
         yield server
