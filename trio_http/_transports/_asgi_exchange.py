@@ -47,6 +47,7 @@ __all__ = [
     "Message",
     "Scope",
     "build_http_scope",
+    "wait_app_done",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -242,19 +243,8 @@ class ASGIExchange:
             self.body_receive.close()
 
     async def wait_app_done(self) -> None:
-        """Give the app a grace period to return, then cancel it.
-
-        Shielded and bounded, so it is safe in cleanup under cancellation.
-        """
-        if self.app_done.is_set():
-            await trio.lowlevel.checkpoint()
-            return
-        with trio.move_on_after(DISCONNECT_GRACE_S, shield=True):
-            await self.app_done.wait()
-        if not self.app_done.is_set():
-            self.cancel_scope.cancel()
-            with trio.move_on_after(DISCONNECT_GRACE_S, shield=True):
-                await self.app_done.wait()
+        """Give the app a grace period to return, then cancel it (see :func:`wait_app_done`)."""
+        await wait_app_done(self.app_done, self.cancel_scope)
 
     async def close_request_body(self) -> None:
         iterator = self.request_iterator
@@ -308,3 +298,20 @@ class ASGIResponseStream(AsyncByteStream):
         exchange = self._exchange
         exchange.disconnect()
         await exchange.wait_app_done()
+
+
+async def wait_app_done(app_done: trio.Event, app_scope: trio.CancelScope) -> None:
+    """Give an app ``DISCONNECT_GRACE_S`` to return, then cancel its ``app_scope``.
+
+    A checkpoint. Shielded and bounded (twice the grace at most), so it is
+    safe in cleanup under cancellation.
+    """
+    if app_done.is_set():
+        await trio.lowlevel.checkpoint()
+        return
+    with trio.move_on_after(DISCONNECT_GRACE_S, shield=True):
+        await app_done.wait()
+    if not app_done.is_set():
+        app_scope.cancel()
+        with trio.move_on_after(DISCONNECT_GRACE_S, shield=True):
+            await app_done.wait()

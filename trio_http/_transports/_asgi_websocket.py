@@ -43,7 +43,13 @@ from wsproto.utilities import LocalProtocolError
 
 from .._headers import Headers
 from .._response import Response
-from ._asgi_exchange import DISCONNECT_GRACE_S, ClientDisconnected, Message, Scope, build_http_scope
+from ._asgi_exchange import (
+    ClientDisconnected,
+    Message,
+    Scope,
+    build_http_scope,
+    wait_app_done,
+)
 
 if TYPE_CHECKING:
     from .._request import Request
@@ -396,15 +402,7 @@ class ASGIWebSocket:
 
     async def wait_app_done(self) -> None:
         """Give the app a grace period to return, then cancel it. Shielded, bounded."""
-        if self.app_done.is_set():
-            await trio.lowlevel.checkpoint()
-            return
-        with trio.move_on_after(DISCONNECT_GRACE_S, shield=True):
-            await self.app_done.wait()
-        if not self.app_done.is_set():
-            self.cancel_scope.cancel()
-            with trio.move_on_after(DISCONNECT_GRACE_S, shield=True):
-                await self.app_done.wait()
+        await wait_app_done(self.app_done, self.cancel_scope)
 
 
 @final
