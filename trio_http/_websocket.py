@@ -239,14 +239,16 @@ class AsyncWebSocket:
 
     async def _lost(self, why: str) -> None:
         """The stream ended or broke without a close handshake: code 1006."""
+        self._mark_lost(f"the WebSocket closed abnormally: {why}")
+        await self._close_stream()
+
+    def _mark_lost(self, message: str) -> None:
+        # Code 1006, and ``message`` for the next call unless we were closing.
         if self.close_code is None:
             self.close_code, self.close_reason = ABNORMAL, ""
             if self._failure is None and not self._closing:
-                self._failure = WebSocketClosed(
-                    f"the WebSocket closed abnormally: {why}", code=ABNORMAL, reason=""
-                )
+                self._failure = WebSocketClosed(message, code=ABNORMAL, reason="")
         self._closing = True
-        await self._close_stream()
 
     async def _fail(self, error: WebSocketError, code: int, reason: str) -> None:
         """Fail the socket with ``error``: send a close frame with ``code`` if we can, close."""
@@ -304,15 +306,7 @@ class AsyncWebSocket:
 
     def _write_failed(self, error: Exception) -> None:
         """The writer could not write: the connection is lost (1006). No await."""
-        if self.close_code is None:
-            self.close_code, self.close_reason = ABNORMAL, ""
-            if self._failure is None and not self._closing:
-                self._failure = WebSocketClosed(
-                    f"the WebSocket connection broke while sending: {error}",
-                    code=ABNORMAL,
-                    reason="",
-                )
-        self._closing = True
+        self._mark_lost(f"the WebSocket connection broke while sending: {error}")
         self._reader_scope.cancel()
 
     def _closed_error(self) -> WebSocketClosed:
