@@ -85,7 +85,13 @@ def test_one_read_takes_everything_queued_and_reopens_the_read_ahead() -> None:
     body = Scripted([piece] * count)
     pump = StreamPump(get_portal(), trio_http.Response(200, stream=body))
     taken = len(pump.read_batch())
-    time.sleep(0.3)  # the task fills the read-ahead, then waits for room
+    # The task fills the read-ahead, then waits for room: wait until it has.
+    deadline = time.monotonic() + 10
+    while count - len(body.steps) - taken < STREAM_READ_AHEAD // len(piece):
+        assert time.monotonic() < deadline, "the task never filled its read-ahead"
+        time.sleep(0.01)
+    time.sleep(0.05)  # and it stays there: nothing more is produced
+    assert count - len(body.steps) - taken <= STREAM_READ_AHEAD // len(piece) + 1
     full = pump.read_batch()
     assert STREAM_READ_AHEAD // len(piece) <= len(full) <= STREAM_READ_AHEAD // len(piece) + 1
     taken += len(full) + len(read_all(pump))
