@@ -37,15 +37,14 @@ from .._config import READ_SIZE
 from .._exceptions import (
     LocalProtocolError,
     ReadError,
-    RemoteProtocolError,
     SSLError,
     WriteError,
 )
 from .._response import Response
 from .._streams import BytesContent
 from ._http2_engine import H2Engine
-from ._http2_errors import connection_error
-from ._http2_events import StreamRouter, StreamState, protocol_error
+from ._http2_errors import connection_error, read_failure, received_violation
+from ._http2_events import StreamRouter, StreamState
 from ._http2_state import (
     MAX_STREAM_ID,
     HTTP2Settings,
@@ -53,11 +52,10 @@ from ._http2_state import (
     SlotWaiter,
     reader_deadline,
 )
-from ._http2_streams import receive_head, request_headers, send_request_body
+from ._http2_streams import RequestHeads, receive_head, send_request_body
 from ._http2_tunnel import open_tunnel
 from ._net import IO_ERRORS, Receiver, close_stream_nowait, pending_tls_alert
 from ._net_errors import tls_failure
-from ._wrong_protocol import http1_reply_to_http2
 
 if TYPE_CHECKING:
     from .._deadlines import Deadlines
@@ -119,10 +117,7 @@ class HTTP2Connection:
         self.closed = False
         self.request_count = 0
         self.idle_since = trio.current_time()
-        # The last request head built: the same request sent again (method,
-        # URL and headers all equal) reuses its header list.
-        self._last_head: tuple[str, str, list[tuple[bytes, bytes]]] | None = None
-        self._last_headers: list[tuple[bytes, bytes]] = []
+        self._heads = RequestHeads()
         self._writer_wakeup: trio.Event | None = None
         self._drained: trio.Event | None = None
         self._reader_scope: trio.CancelScope | None = None
@@ -273,15 +268,8 @@ class HTTP2Connection:
                     try:
                         data = await receive()
                     except IO_ERRORS as exc:
-                        reason = tls_failure(exc)  # a TLS alert: the server refused us
-                        if reason is None:
-                            self._connection_failed(
-                                ReadError(f"the HTTP/2 connection broke while reading: {exc!r}")
-                            )
-                        else:
-                            self._connection_failed(
-                                SSLError(f"TLS failure while reading: {reason}"), refused=True
-                            )
+                        error, refused = read_failure(exc)
+                        self._connection_failed(error, refused=refused)
                         return
                     if self._ping_sent_at is not None:
                         self._ping_sent_at = None
@@ -301,11 +289,8 @@ class HTTP2Connection:
                         # completed in this read is delivered.
                         before = getattr(exc, "events_before", ())
                         router.dispatch(before)
-                        http1 = None if before else http1_reply_to_http2(bytes(data[:256]))
-                        if http1 is None:
-                            self._connection_failed(protocol_error(exc))
-                        else:
-                            self._connection_failed(RemoteProtocolError(http1), refused=True)
+                        error, refused = received_violation(exc, bool(before), data)
+                        self._connection_failed(error, refused=refused)
                         return
                     router.dispatch(events)
                     if h.has_output:
@@ -435,7 +420,7 @@ class HTTP2Connection:
     def _open_stream(self, request: Request) -> StreamState:
         body = request.stream
         end_stream = isinstance(body, BytesContent) and not body.body
-        return self.start_stream(StreamState, request, self._headers_for, end_stream)
+        return self.start_stream(StreamState, request, self._heads.headers_for, end_stream)
 
     def start_stream(
         self,
@@ -479,16 +464,6 @@ class HTTP2Connection:
         self.request_count += 1
         self.kick()
         return stream
-
-    def _headers_for(self, request: Request) -> list[tuple[bytes, bytes]]:
-        raw = request.headers.raw
-        key = (request.method, str(request.url), raw)
-        if key == self._last_head:
-            return self._last_headers
-        headers = request_headers(request)
-        # h2 only reads the list; the key keeps a copy of the header list.
-        self._last_head, self._last_headers = (key[0], key[1], list(raw)), headers
-        return headers
 
     def abandon(self, stream: StreamState) -> None:
         """Finish with a stream: reset it if still open, free its slot. No checkpoint."""

@@ -14,13 +14,29 @@ import h2.errors
 import h2.exceptions
 import hpack
 
-from .._exceptions import RemoteProtocolError, RequestException, ResponseTooLarge
+from .._exceptions import (
+    ReadError,
+    RemoteProtocolError,
+    RequestException,
+    ResponseTooLarge,
+    SSLError,
+)
 from ._http2_resend import RetryableStreamError
+from ._net_errors import tls_failure
+from ._wrong_protocol import http1_reply_to_http2
 
 if TYPE_CHECKING:
     from ._http2_received import StreamState
 
-__all__ = ["code_name", "connection_error", "copy_error", "not_processed", "protocol_error"]
+__all__ = [
+    "code_name",
+    "connection_error",
+    "copy_error",
+    "not_processed",
+    "protocol_error",
+    "read_failure",
+    "received_violation",
+]
 
 
 def not_processed(stream: StreamState, message: str) -> RemoteProtocolError:
@@ -64,3 +80,30 @@ def connection_error(exc: Exception) -> Exception:
     if isinstance(exc, RequestException):
         return exc
     return RemoteProtocolError(f"the HTTP/2 connection failed: {exc!r}")
+
+
+def read_failure(exc: BaseException) -> tuple[Exception, bool]:
+    """What a failed read of the connection becomes, and whether the server refused us.
+
+    A TLS alert means the server refused the connection (a client
+    certificate it did not take, say): nothing was processed.
+    """
+    reason = tls_failure(exc)
+    if reason is None:
+        return ReadError(f"the HTTP/2 connection broke while reading: {exc!r}"), False
+    return SSLError(f"TLS failure while reading: {reason}"), True
+
+
+def received_violation(
+    exc: h2.exceptions.ProtocolError, answered: bool, data: bytes | bytearray
+) -> tuple[Exception, bool]:
+    """What a violation h2 found in ``data`` becomes, and whether nothing was processed.
+
+    ``answered``: events came before the violation in this read. A server
+    that answered the preface with HTTP/1.1 spoke the wrong protocol and
+    processed nothing.
+    """
+    http1 = None if answered else http1_reply_to_http2(bytes(data[:256]))
+    if http1 is None:
+        return protocol_error(exc), False
+    return RemoteProtocolError(http1), True

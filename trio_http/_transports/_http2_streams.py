@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "H2Body",
+    "RequestHeads",
     "body_response",
     "receive_head",
     "request_headers",
@@ -63,6 +64,31 @@ async def wait_for_wake(stream: StreamState) -> None:
         return trio.lowlevel.Abort.SUCCEEDED
 
     await trio.lowlevel.wait_task_rescheduled(abort)
+
+
+class RequestHeads:
+    """Builds request header lists, reusing the last one for the same request.
+
+    A request sent again (method, URL and headers all equal) gets the list
+    built for it before: h2 only reads it.
+    """
+
+    __slots__ = ("_last_head", "_last_headers")
+
+    def __init__(self) -> None:
+        self._last_head: tuple[str, str, list[tuple[bytes, bytes]]] | None = None
+        self._last_headers: list[tuple[bytes, bytes]] = []
+
+    def headers_for(self, request: Request) -> list[tuple[bytes, bytes]]:
+        """The header list of ``request`` (see :func:`request_headers`)."""
+        raw = request.headers.raw
+        key = (request.method, str(request.url), raw)
+        if key == self._last_head:
+            return self._last_headers
+        headers = request_headers(request)
+        # The key keeps a copy: the request's own list may change later.
+        self._last_head, self._last_headers = (key[0], key[1], list(raw)), headers
+        return headers
 
 
 def request_headers(request: Request) -> list[tuple[bytes, bytes]]:
