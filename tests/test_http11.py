@@ -10,6 +10,7 @@ import trio_http
 from trio_http import AsyncClient, Timeouts
 from trio_http._config import MIN_READ_SIZE
 from trio_http._deadlines import Deadlines
+from trio_http._transports._net_tls import TLSSocketStream
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -607,7 +608,7 @@ async def test_an_idle_tls_connection_holds_no_read_ahead(
         response = await client.get(tls_server.url + "/big")
         assert response.content == BIG_BODY
         assert (await client.get(tls_server.url)).text == "ok"
-        receiver = only_connection(client)._receiver
-        assert receiver.drains_tls
-        assert receiver.buffered == 0
-        assert receiver._incoming.pending == 0  # nothing left in OpenSSL's buffer
+        stream = only_connection(client)._stream
+        assert isinstance(stream, TLSSocketStream)
+        assert not stream.has_pending()  # no plaintext left in OpenSSL
+        assert stream.socket.pending() == 0

@@ -22,7 +22,7 @@ from conftest import make_server_ssl_context
 from server import TestServer
 
 from trio_http import ConnectError, SSLError
-from trio_http._config import MIN_READ_SIZE, TLS_FEED_SIZE
+from trio_http._config import MIN_READ_SIZE
 from trio_http._transports._net import (
     DirectSocket,
     Receiver,
@@ -32,6 +32,7 @@ from trio_http._transports._net import (
     open_stream,
     socket_readable,
 )
+from trio_http._transports._net_tls import TLSSocketStream
 
 Handler = Callable[[Any], Awaitable[None]]
 
@@ -232,7 +233,7 @@ async def test_tls_handshake_with_the_test_server(tls_server: TestServer, ca_bun
     context = create_ssl_context(ca_bundle)
     stream = await open_stream(tls_server.host, tls_server.port, ssl_context=context)
     try:
-        assert isinstance(stream, trio.SSLStream)
+        assert isinstance(stream, TLSSocketStream)  # OpenSSL on the descriptor
         assert negotiated_protocol(stream) == "http/1.1"
         await stream.send_all(b"GET /status/204 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         assert (await stream.receive_some()).startswith(b"HTTP/1.1 204")
@@ -446,13 +447,14 @@ async def test_receiver_takes_many_records_per_call_and_loses_nothing(
     server_cert: trustme.LeafCert, ca_bundle: str
 ) -> None:
     async with tls_receiver(send_pattern_then_wait, server_cert, ca_bundle, 256 * 1024) as rx:
-        assert rx.drains_tls, "the installed Trio lacks the SSLStream members Receiver uses"
         await trio.sleep(0.2)  # let the whole megabyte reach our socket
         data, sizes, error = await receive_all(rx)
     assert error is None
     assert data == PATTERN
-    assert max(sizes) == 256 * 1024  # 16 records in one call, not one
-    assert len(sizes) <= 8
+    # Reads grow from 16 KiB; at full size one call takes 16 records, not one.
+    assert sizes[0] == 16 * 1024
+    assert max(sizes) == 256 * 1024
+    assert len(sizes) <= 12
 
 
 async def test_receiver_never_returns_more_than_max_bytes(
@@ -521,7 +523,6 @@ async def test_receiver_on_a_plain_stream_is_receive_some() -> None:
         stream = await open_stream("127.0.0.1", port, ssl_context=None)
         async with stream:
             rx = Receiver(stream, 64 * 1024)
-            assert not rx.drains_tls
             data, sizes, error = await receive_all(rx)
     assert error is None and data == PATTERN[:300_000]
     assert max(sizes) <= 64 * 1024
@@ -545,29 +546,23 @@ async def test_has_ready_sees_decrypted_bytes_and_a_readable_socket(
         assert not rx.has_ready()  # nothing more until the server sends
 
 
-async def test_a_reset_seen_while_reading_ahead_is_raised_next(
+async def test_an_error_after_good_records_is_raised_by_the_next_call(
     server_cert: trustme.LeafCert, ca_bundle: str
 ) -> None:
-    reset = trio.Event()
+    async def send_then_garbage(stream: trio.SSLStream[Any]) -> None:
+        await stream.send_all(b"x" * 100)
+        await stream.transport_stream.send_all(b"\x17\x03\x03\x00\x20" + b"\x00" * 32)
+        await trio.sleep(1)
 
-    async def reset_when_asked(stream: trio.SSLStream[Any]) -> None:
-        await stream.send_all(b"x")
-        await reset.wait()
-        sock = stream.transport_stream.socket
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-        sock.close()
-
-    async with tls_receiver(reset_when_asked, server_cert, ca_bundle, 1000) as rx:
-        assert await rx.receive() == b"x"
-        reset.set()
-        await trio.sleep(0.2)
-        # What a read ahead meets when the reset lands between two records.
-        assert rx._read_socket_nowait() is None
-        with pytest.raises(trio.BrokenResourceError, match="socket error"):
+    async with tls_receiver(send_then_garbage, server_cert, ca_bundle, 1000) as rx:
+        await trio.sleep(0.2)  # the record and the garbage wait together
+        assert await rx.receive() == b"x" * 100  # one call: good bytes, error kept
+        with pytest.raises(trio.BrokenResourceError) as caught:
             await rx.receive()
+        assert isinstance(caught.value.__cause__, ssl.SSLError)
 
 
-async def test_receiver_over_tls_without_a_socket_drains_its_buffer_only(
+async def test_receiver_over_tls_inside_a_tunnel_reads_the_tls_stream(
     server_cert: trustme.LeafCert, client_ssl_context: ssl.SSLContext
 ) -> None:
     # TLS inside a proxy's TLS tunnel: the transport is not a socket.
@@ -584,8 +579,6 @@ async def test_receiver_over_tls_without_a_socket_drains_its_buffer_only(
     async with trio.open_nursery() as nursery:
         nursery.start_soon(serve)
         rx = Receiver(client, 256 * 1024)
-        assert rx.drains_tls
-        assert rx._read_socket_nowait() is None
         assert not rx.has_ready()  # no socket to poll
         data, _, error = await receive_all(rx)
     assert error is None and data == PATTERN[:200_000]
@@ -594,43 +587,21 @@ async def test_receiver_over_tls_without_a_socket_drains_its_buffer_only(
 # -- Receiver: what a connection keeps in memory -----------------------------------
 
 
-class RecordingBIO:
-    """Stands in for a TLS stream's ``ssl.MemoryBIO`` and records the most it held."""
-
-    def __init__(self, bio: ssl.MemoryBIO) -> None:
-        self._bio = bio
-        self.most_held = 0
-
-    def write(self, data: bytes | memoryview) -> int:
-        written = self._bio.write(data)
-        self.most_held = max(self.most_held, self._bio.pending)
-        return written
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._bio, name)
-
-
-async def test_the_tls_buffer_never_holds_more_than_one_feed(
+async def test_a_tls_connection_holds_at_most_one_record_between_reads(
     server_cert: trustme.LeafCert, ca_bundle: str
 ) -> None:
-    # OpenSSL's incoming buffer keeps 4/3 of the most it ever held, for the
-    # connection's life: that most is the bound, whoever feeds it (Trio or
-    # the Receiver's read ahead).
-    async with tls_receiver(send_pattern_then_wait, server_cert, ca_bundle, 256 * 1024) as rx:
-        stream: Any = rx._stream
-        recording = RecordingBIO(stream._incoming)
-        stream._incoming = rx._incoming = recording
+    # OpenSSL reads the socket itself: no ciphertext waits in memory, and a
+    # read that stops at its size leaves the rest of one record decrypted.
+    async with tls_receiver(send_pattern_then_wait, server_cert, ca_bundle, 100_000) as rx:
+        stream = rx._stream
+        assert isinstance(stream, TLSSocketStream)
         await trio.sleep(0.2)  # the whole megabyte waits in our socket
-        data, sizes = bytearray(), []
+        data = bytearray()
         while chunk := await rx.receive():
             data += chunk
-            sizes.append(len(chunk))
-            # What waits for the next call is a record or two, not a read.
-            assert rx.buffered <= 2 * 16 * 1024
-        assert rx.buffered == 0
+            assert stream.socket.pending() < 16 * 1024
+        assert stream.socket.pending() == 0
     assert data == PATTERN
-    assert max(sizes) == 256 * 1024  # still many records per call
-    assert 0 < recording.most_held <= TLS_FEED_SIZE
 
 
 async def test_a_tls_receiver_holds_nothing_after_a_small_message(
@@ -642,9 +613,10 @@ async def test_a_tls_receiver_holds_nothing_after_a_small_message(
 
     async with tls_receiver(send_small_then_hold, server_cert, ca_bundle, 256 * 1024) as rx:
         assert await rx.receive() == b"x" * 300
-        assert rx.buffered == 0
-        assert rx._incoming is not None and rx._incoming.pending == 0
-        assert rx._ssl_object is not None and rx._ssl_object.pending() == 0
+        stream = rx._stream
+        assert isinstance(stream, TLSSocketStream)
+        assert not stream.has_pending()
+        assert not rx.has_ready()
 
 
 def test_next_read_size_doubles_while_reads_fill_and_starts_over_after_a_short_one() -> None:

@@ -31,9 +31,6 @@ READ_SIZE = 256 * 1024  # most bytes one receive on a connection returns (plaint
 # a small response never costs a 256 KiB buffer, a download reaches READ_SIZE
 # within four reads.
 MIN_READ_SIZE = 16 * 1024  # bytes a connection's first read asks for, and after a short one
-# OpenSSL's incoming buffer grows to 4/3 of the most it ever held and never
-# shrinks; Trio's own reads feed it 64 KiB at a time too.
-TLS_FEED_SIZE = 64 * 1024  # most ciphertext moved into a TLS connection's buffer at once
 WRITE_CHUNK = 64 * 1024  # bytes read per step from file/iterator request bodies
 # requests reads every multipart file while preparing; trio_http reads small
 # ones too (the body is then plain bytes), and streams the rest.

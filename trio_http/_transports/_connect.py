@@ -13,8 +13,9 @@ import trio
 
 from .._exceptions import ConnectError, SSLError
 from ._net_errors import authority, connect_failure, handshake_failure
+from ._net_tls import TLSSocketStream
 
-__all__ = ["HAPPY_EYEBALLS_DELAY", "negotiated_protocol", "open_stream"]
+__all__ = ["HAPPY_EYEBALLS_DELAY", "negotiated_protocol", "open_stream", "start_tls"]
 
 HAPPY_EYEBALLS_DELAY = 0.25  # seconds, RFC 8305 §5 recommends 250 ms
 
@@ -52,30 +53,58 @@ async def open_stream(
         raise ConnectError(connect_failure(host, port, exc, uds=uds)) from exc
     if ssl_context is None:
         return stream
-    server_hostname = server_hostname or host
-    tls = trio.SSLStream(
-        stream,
-        ssl_context,
-        server_hostname=server_hostname,
-        https_compatible=True,
-    )
+    return await start_tls(stream, ssl_context, server_hostname or host, authority(host, port))
+
+
+async def start_tls(
+    stream: trio.abc.Stream, ssl_context: ssl.SSLContext, server_hostname: str, what: str
+) -> trio.abc.Stream:
+    """Negotiate TLS over an open ``stream`` (``what`` names the peer); closes it on failure.
+
+    Over a TCP socket OpenSSL works on the descriptor itself
+    (:class:`~._net_tls.TLSSocketStream`); over anything else (a proxy's TLS
+    tunnel) it is ``trio.SSLStream``. A checkpoint.
+
+    Raises:
+        SSLError: the handshake failed (certificate, protocol, peer closed);
+            the message says why.
+    """
+    tls: TLSSocketStream | trio.SSLStream[trio.abc.Stream]
+    if isinstance(stream, trio.SocketStream):
+        try:
+            tls = TLSSocketStream.wrap(stream, ssl_context, server_hostname)
+        except BaseException:
+            await trio.aclose_forcefully(stream)
+            raise
+    else:
+        tls = trio.SSLStream(
+            stream, ssl_context, server_hostname=server_hostname, https_compatible=True
+        )
     try:
         await tls.do_handshake()
     except BaseException as exc:
-        await trio.aclose_forcefully(stream)
+        reason = None
         if isinstance(exc, (ssl.SSLError, trio.BrokenResourceError, OSError)):
-            # Trio's SSLObject, for the certificate a failed verification
-            # refused (a private attribute: None if Trio renames it).
-            ssl_object = getattr(tls, "_ssl_object", None)
+            # Read before closing: the SSL object holds the certificate a
+            # failed verification refused (Trio's is a private attribute).
+            ssl_object = (
+                tls.ssl_object
+                if isinstance(tls, TLSSocketStream)
+                else getattr(tls, "_ssl_object", None)
+            )
             reason = handshake_failure(exc, ssl_object, server_hostname)
-            raise SSLError(f"TLS handshake with {authority(host, port)} failed: {reason}") from exc
+        if isinstance(tls, TLSSocketStream):
+            tls.close()
+        await trio.aclose_forcefully(stream)
+        if reason is not None:
+            raise SSLError(f"TLS handshake with {what} failed: {reason}") from exc
         raise
     return tls
 
 
 def negotiated_protocol(stream: trio.abc.Stream) -> str | None:
     """The ALPN protocol the server chose, or None (plain TCP, no ALPN)."""
-    if isinstance(stream, trio.SSLStream):
+    if isinstance(stream, (trio.SSLStream, TLSSocketStream)):
         protocol: str | None = stream.selected_alpn_protocol()
         return protocol
     return None

@@ -27,12 +27,13 @@ import h11
 import trio
 
 from .._config import DEFAULT_LIMITS, MAX_HEADER_BYTES, Limits
-from .._exceptions import ConnectError, ProxyError, SSLError
+from .._exceptions import ConnectError, ProxyError
 from .._headers import Headers
 from .._proxy_config import NoProxy, Proxy
 from .._request import Request
 from .._response import Response
 from ._base import AsyncBaseTransport
+from ._connect import start_tls
 from ._net import CertTypes, VerifyTypes, create_ssl_context, open_stream
 from ._pool import ConnectionPool
 
@@ -40,35 +41,9 @@ if TYPE_CHECKING:
     from .._urls import URL
     from ._base import UpgradedStream
 
-__all__ = ["NoProxyRouter", "PooledProxyTransport", "ProxyTransport", "start_tls"]
+__all__ = ["NoProxyRouter", "PooledProxyTransport", "ProxyTransport"]
 
 _READ_SIZE = 16 * 1024  # a CONNECT reply is a small head
-
-
-async def start_tls(
-    stream: trio.abc.Stream,
-    ssl_context: ssl.SSLContext,
-    server_hostname: str,
-    what: str,
-) -> trio.SSLStream[trio.abc.Stream]:
-    """Negotiate TLS over an open ``stream``; closes it on failure.
-
-    A checkpoint.
-
-    Raises:
-        SSLError: the handshake failed (certificate, protocol, peer closed).
-    """
-    tls = trio.SSLStream(
-        stream, ssl_context, server_hostname=server_hostname, https_compatible=True
-    )
-    try:
-        await tls.do_handshake()
-    except BaseException as exc:
-        await trio.aclose_forcefully(stream)
-        if isinstance(exc, (ssl.SSLError, trio.BrokenResourceError, OSError)):
-            raise SSLError(f"TLS handshake with {what} failed: {exc}") from exc
-        raise
-    return tls
 
 
 def _authority(host: str, port: int) -> str:

@@ -10,6 +10,8 @@ from typing import Any
 
 import trio
 
+from ._net_tls import TLSSocketStream
+
 __all__ = ["close_stream_nowait", "socket_of", "socket_readable"]
 
 
@@ -19,24 +21,32 @@ def close_stream_nowait(stream: trio.abc.Stream) -> None:
     TLS close_notify is skipped: HTTP messages are framed, so truncation is
     detected without it, and cleanup must not wait on a stalled peer.
     """
-    sock = socket_of(stream)
-    if sock is not None:
-        sock.close()
-        return
-    # Not socket-backed (tests use memory streams): nothing to wait on.
-    close = getattr(stream, "close", None)
-    if callable(close):
-        close()
+    base = _base_of(stream)
+    if isinstance(base, TLSSocketStream):
+        base.close()  # tells Trio first: a task waiting on it is woken
+    elif base is not None:
+        base.socket.close()
+    else:
+        # Not socket-backed (tests use memory streams): nothing to wait on.
+        close = getattr(stream, "close", None)
+        if callable(close):
+            close()
+
+
+def _base_of(stream: trio.abc.Stream) -> trio.SocketStream | TLSSocketStream | None:
+    """The socket-owning stream under ``stream`` (through TLS layers), or None."""
+    inner: Any = stream
+    while not isinstance(inner, (trio.SocketStream, TLSSocketStream)):
+        inner = getattr(inner, "transport_stream", None)
+        if inner is None:
+            return None
+    return inner
 
 
 def socket_of(stream: trio.abc.Stream) -> Any:
     """The socket under ``stream`` (through TLS layers), or None."""
-    inner: Any = stream
-    while not isinstance(inner, trio.SocketStream):
-        inner = getattr(inner, "transport_stream", None)
-        if inner is None:
-            return None
-    return inner.socket
+    base = _base_of(stream)
+    return None if base is None else base.socket
 
 
 def socket_readable(stream: trio.abc.Stream, *, if_broken: bool) -> bool:

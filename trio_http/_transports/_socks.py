@@ -27,8 +27,9 @@ import trio
 from .._config import DEFAULT_LIMITS, Limits
 from .._exceptions import ConnectError, InvalidProxyURL, ProxyError
 from .._proxy_config import Proxy
+from ._connect import start_tls
 from ._net import CertTypes, VerifyTypes, open_stream
-from ._proxy import PooledProxyTransport, start_tls
+from ._proxy import PooledProxyTransport
 
 if TYPE_CHECKING:
     from .._request import Request
