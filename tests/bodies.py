@@ -67,6 +67,10 @@ class BatchBody:
         self._batches = list(batches)
         self.reads = 0
         self.closed = False
+        self.preferred: int | None = None
+
+    def prefer_chunk_size(self, size: int | None) -> None:
+        self.preferred = size
 
     def read_batch(self) -> list[bytes]:
         self.reads += 1

@@ -61,13 +61,23 @@ async def _exchange(
     close_after: bool,
     timeouts: Timeouts | None = None,
     reader: Callable[[trio_http.Response], Any] | None = None,
+    sockets: bool = False,
 ) -> tuple[bytes | str, bool | None]:
     """Send a GET over a memory stream; the server answers ``wire`` in ``writes`` pieces.
+
+    ``sockets``: a connected socket pair instead, so reads go through the
+    descriptor into the scratch buffer and come out cut in pieces.
 
     Returns the body (or the error's type and message) and whether the
     connection was released as reusable.
     """
-    client_stream, server_stream = trio.testing.memory_stream_pair()
+    client_stream: trio.abc.Stream
+    server_stream: trio.abc.Stream
+    if sockets:
+        left, right = trio.socket.socketpair()
+        client_stream, server_stream = trio.SocketStream(left), trio.SocketStream(right)
+    else:
+        client_stream, server_stream = trio.testing.memory_stream_pair()
     released: list[bool] = []
     conn = HTTP11Connection(
         client_stream, ("http", "example.com", 80), lambda _, r: released.append(r)
@@ -108,6 +118,8 @@ async def _exchange(
     finally:
         if not fast:
             _http11.body_room = original  # type: ignore[assignment]
+        if isinstance(server_stream, trio.SocketStream):
+            server_stream.socket.close()
     return outcome, (released[0] if released else None)
 
 
@@ -118,27 +130,79 @@ async def _both(wire: bytes, writes: list[int], **options: Any) -> tuple[bytes |
     return fast
 
 
+def _chunks_of(size: int | None) -> Callable[[trio_http.Response], Any]:
+    async def read(response: trio_http.Response) -> bytes:
+        chunks = [chunk async for chunk in response.aiter_bytes(size)]
+        if size is not None:
+            assert all(len(chunk) == size for chunk in chunks[:-1])
+        return b"".join(chunks)
+
+    return read
+
+
 @settings(
-    max_examples=120,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    size=st.integers(0, 300_000),
+    size=st.integers(0, 400_000),
     seed=st.integers(0, 2**32),
     framing=st.sampled_from(FRAMINGS),
     chunk_sizes=st.lists(st.integers(1, 150_000), max_size=6),
     writes=st.lists(st.integers(1, 200_000), max_size=8),
+    sockets=st.booleans(),
+    chunk_size=st.one_of(st.none(), st.integers(1, 100_000)),
 )
 def test_every_framing_and_segmentation_gives_the_same_body(
-    size: int, seed: int, framing: str, chunk_sizes: list[int], writes: list[int]
+    size: int,
+    seed: int,
+    framing: str,
+    chunk_sizes: list[int],
+    writes: list[int],
+    sockets: bool,
+    chunk_size: int | None,
 ) -> None:
+    # Over a socket the fast path reads into the scratch buffer and cuts
+    # pieces that end where the reader's chunks end; over a memory stream
+    # it hands on each read whole.
     body = _pattern(size, seed)
     wire = _wire(body, framing, chunk_sizes)
     close = framing == "close"
-    got, reusable = trio.run(lambda: _both(wire, writes, close_after=close))
+    reader = _chunks_of(chunk_size)
+    got, reusable = trio.run(
+        lambda: _both(wire, writes, close_after=close, reader=reader, sockets=sockets)
+    )
     assert got == body
     assert reusable is (not close)
+
+
+async def test_pieces_end_where_the_readers_chunks_end() -> None:
+    body = _pattern(1_000_000, 7)
+    wire = _wire(body, "length", [])
+    pieces: list[bytes] = []
+
+    async def read(response: trio_http.Response) -> bytes:
+        response.stream.prefer_chunk_size(4096)
+        async for piece in response.stream:
+            pieces.append(piece)
+        return b"".join(pieces)
+
+    got, _ = await _exchange(
+        wire, [100_000] * 10, fast=True, close_after=False, reader=read, sockets=True
+    )
+    assert got == body
+    ends, offset = [], 0
+    for piece in pieces:
+        offset += len(piece)
+        ends.append(offset)
+    # Reads end anywhere; the pieces cut from them end on chunk boundaries,
+    # so at most one piece per read (its tail) leaves a chunk unfinished.
+    # (What came with the head, and the read that ends the body, go
+    # through h11 uncut.)
+    unaligned = [end for end in ends if end % 4096]
+    assert len(unaligned) <= len(pieces) // 4
+    assert sum(len(piece) == 4096 for piece in pieces) >= len(pieces) * 3 // 4
 
 
 async def test_a_body_shorter_than_its_length_fails_alike() -> None:

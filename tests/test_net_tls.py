@@ -260,6 +260,28 @@ async def test_round_trip_of_a_request_and_a_one_mebibyte_reply(
     assert server.errors == []
 
 
+async def send_pattern_then_close(stream: ServerStream) -> None:
+    await stream.send_all(PATTERN)
+    await stream.aclose()  # close_notify: a clean end
+
+
+async def test_receive_pieces_cuts_one_read_where_the_readers_chunks_end(
+    server_cert: trustme.LeafCert, client_ssl_context: ssl.SSLContext
+) -> None:
+    async with serving(send_pattern_then_close, make_server_ssl_context(server_cert)) as server:
+        async with connected(server.port, client_ssl_context) as client:
+            await trio.sleep(SETTLE_S)
+            pieces = await client.receive_pieces(200_000, 1000, 30_000)
+            sizes = [len(piece) for piece in pieces]
+            assert sizes[0] == 1000 and all(size == 30_000 for size in sizes[1:-1])
+            assert RECORD < sum(sizes) <= 200_000 and 0 < sizes[-1] <= 30_000
+            received = b"".join(pieces)
+            while more := await client.receive_pieces(256 * 1024, 7, 5000):
+                assert len(more[0]) == 7 and all(len(p) == 5000 for p in more[1:-1])
+                received += b"".join(more)
+    assert received == PATTERN
+
+
 @pytest.mark.parametrize(("max_bytes", "most"), [(20_000, 20_000), (None, 64 * 1024)])
 async def test_receive_some_never_returns_more_than_max_bytes(
     server_cert: trustme.LeafCert,
@@ -268,11 +290,7 @@ async def test_receive_some_never_returns_more_than_max_bytes(
     most: int,
 ) -> None:
     # Without max_bytes, 64 KiB is the limit.
-    async def send_pattern(stream: ServerStream) -> None:
-        await stream.send_all(PATTERN)
-        await stream.aclose()
-
-    async with serving(send_pattern, make_server_ssl_context(server_cert)) as server:
+    async with serving(send_pattern_then_close, make_server_ssl_context(server_cert)) as server:
         async with connected(server.port, client_ssl_context) as client:
             await trio.sleep(SETTLE_S)
             sizes = []

@@ -46,6 +46,10 @@ _Out = TypeVar("_Out")
 class BodyPipeline(Protocol[T]):
     """A chain of stages: raw body chunks in, items of type ``T`` out."""
 
+    @property
+    def raw_chunk_size(self) -> int | None:
+        """The size raw pieces best come in (chunks are cut from them as they are), or None."""
+
     def feed(self, raw: bytes) -> list[T]:
         """Take the next raw chunk; return the items it completes (maybe none)."""
 
@@ -63,6 +67,9 @@ class BlockingBody(Protocol):
     The blocking facade attaches one to each response it returns; this
     module sees only this interface, so it stays free of I/O libraries.
     """
+
+    def prefer_chunk_size(self, size: int | None) -> None:
+        """Before the first read: the reader cuts chunks of ``size`` (see ``AsyncByteStream``)."""
 
     def read_batch(self) -> list[bytes]:
         """Block until body bytes arrive; return every chunk buffered so far.
@@ -170,11 +177,14 @@ class ByteStage:
         ValueError: ``chunk_size`` is not a positive number.
     """
 
-    __slots__ = ("_decoder", "_rechunker")
+    __slots__ = ("_decoder", "_rechunker", "raw_chunk_size")
 
     def __init__(self, decoder: ContentDecoder | None, chunk_size: int | None) -> None:
         self._decoder = decoder
         self._rechunker = None if chunk_size is None else Rechunker(chunk_size)
+        #: The size raw pieces best come in: chunks are cut from them as
+        #: they are (None: decoding makes sizes unrelated, or no size).
+        self.raw_chunk_size = chunk_size if decoder is None else None
 
     def feed(self, raw: bytes) -> list[bytes]:
         data = raw if self._decoder is None else self._decoder.decode(raw)
@@ -199,6 +209,8 @@ class _Stage(Generic[_In, _Out]):
     """A stage after the first: converts what its source stage yields."""
 
     __slots__ = ("_source",)
+
+    raw_chunk_size: int | None = None  # what a later stage yields is not raw bytes
 
     def __init__(self, source: BodyPipeline[_In]) -> None:
         self._source = source

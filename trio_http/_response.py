@@ -221,6 +221,10 @@ class Response(RequestsChunks):
                 yield item
             return
         self._start_reading()
+        # AsyncByteStream declares prefer_chunk_size; a plain async iterable has none.
+        prefer = getattr(self.stream, "prefer_chunk_size", None)
+        if prefer is not None:
+            prefer(pipeline.raw_chunk_size)
         raws = self.stream.__aiter__()
         try:
             async for raw in raws:
@@ -267,6 +271,7 @@ class Response(RequestsChunks):
                 "the blocking methods work on responses from trio_http.Session"
             )
         self._start_reading()
+        body.prefer_chunk_size(pipeline.raw_chunk_size)
         try:
             while batch := body.read_batch():
                 self.num_bytes_downloaded += sum(map(len, batch))

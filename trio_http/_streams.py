@@ -241,6 +241,14 @@ class AsyncByteStream:
     async def aclose(self) -> None:
         """Release the body's resources. A checkpoint."""
 
+    def prefer_chunk_size(self, size: int | None) -> None:
+        """A hint: the reader cuts the raw bytes into chunks of ``size`` (None: as they come).
+
+        A stream that copies what it reads anyway may hand out pieces that
+        end where the reader's chunks end, so the reader copies nothing.
+        Call it before iterating; streams that cannot use it ignore it.
+        """
+
     def take_ready(self) -> list[bytes] | None:
         """The whole body at once, when it is already in memory; else ``None``.
 

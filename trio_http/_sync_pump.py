@@ -68,6 +68,7 @@ class StreamPump:
         "_error",
         "_handshake",
         "_on_close",
+        "_piece",
         "_portal",
         "_produced",
         "_reader_waiting",
@@ -98,6 +99,7 @@ class StreamPump:
         self._done = False  # the task has queued everything it will (set last)
         self._error: BaseException | None = None
         self._started = False
+        self._piece: int | None = None
         self._closed = False
         self._scope: trio.CancelScope | None = None
         # The reader sleeps on _data_ready (held while nobody waits); the
@@ -110,6 +112,10 @@ class StreamPump:
         self.after_close: Callable[[], None] | None = None
 
     # -- called from the reader's thread ---------------------------------
+
+    def prefer_chunk_size(self, size: int | None) -> None:
+        """Before the first read: passed on to the response's stream (see ``AsyncByteStream``)."""
+        self._piece = size
 
     def read_batch(self) -> list[bytes]:
         """Block until body bytes arrive; return every chunk queued so far.
@@ -206,8 +212,12 @@ class StreamPump:
         with trio.CancelScope() as scope:
             self._scope = scope
             task_status.started()
+            stream = self._response.stream
+            prefer = getattr(stream, "prefer_chunk_size", None)
+            if prefer is not None:
+                prefer(self._piece)
             try:
-                async for chunk in self._response.stream:
+                async for chunk in stream:
                     if not chunk:
                         continue
                     chunks.append(chunk)

@@ -4,15 +4,13 @@ How this works: ``handle_request`` writes the request head (and a small
 in-memory body in the same write), then reads events until a final
 response head arrives, skipping 1xx interim responses. Over plain TCP on
 POSIX the head goes out with one non-blocking write on the descriptor and
-the response head is read after waiting for readability, which saves two
-trips through Trio's scheduler per request; whatever the socket does not
-take at once, and everything over TLS, goes through the Trio stream; reads
-over TLS take every record at hand (:class:`~._net.Receiver`); the direct
-reads and writes are :class:`~._net.DirectSocket`'s. A streamed or large
-body is uploaded by a child task while this task already waits for the
-response, so a server that answers early (413, 401, ...) is heard at once
-and the upload stops (:mod:`._http11_upload`). The response body is read
-lazily by :class:`~._http11_body.H11Body`.
+the response head is read after waiting for readability
+(:class:`~._net.DirectSocket`): two trips through Trio's scheduler fewer
+per request. A streamed or large body is uploaded by a child task while
+this task already waits for the response, so a server that answers early
+(413, 401, ...) is heard at once and the upload stops
+(:mod:`._http11_upload`). The response body is read lazily by
+:class:`~._http11_body.H11Body`, in pieces cut to its reader's chunks.
 
 When the body ends cleanly and both sides of h11 are ``DONE``, the
 connection goes back to the pool. Anything else — an error, a cancellation,
@@ -107,7 +105,7 @@ class HTTP11Connection:
         "_last_event",
         "_last_head",
         "_on_release",
-        "_receive_some",
+        "_receive_pieces",
         "_receiver",
         "_stream",
         "closed",
@@ -130,10 +128,9 @@ class HTTP11Connection:
         deadlines: DeadlineWatch | None = None,
     ) -> None:
         self._stream = stream
-        # Reads over TLS take every record at hand, not one per call; every
-        # read's size adapts to the traffic (small for small responses).
+        # Each read's size adapts to the traffic (small for small responses).
         self._receiver = Receiver(stream, READ_SIZE)
-        self._receive_some = self._receiver.receive
+        self._receive_pieces = self._receiver.receive_pieces
         # The head's write and read bypass the stream on plain TCP (POSIX).
         self._direct = DirectSocket(stream, self._receiver)
         self._deadlines = deadlines
@@ -422,13 +419,16 @@ class HTTP11Connection:
             reason_phrase=event.reason.decode("latin-1"),
         )
 
-    async def receive_body_chunk(self, request: Request, deadlines: Deadlines) -> bytes | None:
-        """The next piece of the response body, or None at its end. A checkpoint.
+    async def receive_body_pieces(
+        self, request: Request, deadlines: Deadlines, first: int, piece: int | None
+    ) -> list[bytes] | None:
+        """The next pieces of the response body, or None at its end. A checkpoint.
 
         Inside a stretch of body bytes (:func:`body_room`) what the socket
-        returns is handed on as it is and only counted in h11; everything
-        else (framing, the last byte of a count, a read that crosses a
-        chunk's end) goes through h11.
+        returns is handed on as it is, cut as
+        :func:`~._net_scratch.cut_pieces` cuts, and only counted in h11;
+        everything else (framing, the last byte of a count, a read that
+        crosses a chunk's end) goes through h11.
         """
         h = self._h11
         while True:
@@ -439,38 +439,41 @@ class HTTP11Connection:
                 except h11.RemoteProtocolError as exc:
                     raise body_error(exc, request) from exc
                 if type(event) is h11.Data:
-                    return bytes(event.data)
+                    return [bytes(event.data)]
                 if type(event) is h11.EndOfMessage:
                     return None
                 if event is not h11.NEED_DATA:
                     raise RemoteProtocolError(
                         f"unexpected event {event!r} in body", request=request
                     )
-            data = await self._receive_body_bytes(request, deadlines)
-            if 0 < len(data) <= room:
-                take_body(h, len(data))
-                return data if type(data) is bytes else bytes(data)
+            # A read that may cross the stretch's end goes to h11 whole.
+            cut = piece if room >= self._receiver.read_size else None
+            pieces = await self._receive_body_bytes(request, deadlines, first, cut)
+            size = len(pieces[0]) if len(pieces) == 1 else sum(map(len, pieces))
+            if 0 < size <= room:
+                take_body(h, size)
+                return pieces
             try:
-                h.receive_data(bytes(data))
+                h.receive_data(b"".join(pieces))  # one piece: not copied
             except h11.RemoteProtocolError as exc:
                 raise body_error(exc, request) from exc
 
     async def _receive_body_bytes(
-        self, request: Request, deadlines: Deadlines
-    ) -> bytes | bytearray:
+        self, request: Request, deadlines: Deadlines, first: int, piece: int | None
+    ) -> list[bytes]:
         deadline = deadlines.phase("read", trio.current_time())
-        data = None
+        pieces = None
         try:
             if deadline == _INF:
-                data = await self._receive_some()
+                pieces = await self._receive_pieces(first, piece)
             else:
                 with trio.CancelScope(deadline=deadline):
-                    data = await self._receive_some()
+                    pieces = await self._receive_pieces(first, piece)
         except IO_ERRORS as exc:
             raise read_error(exc, "reading the response body", request) from exc
-        if data is None:
+        if pieces is None:
             raise deadlines.expired("read", deadline, "reading the response body")
-        return data
+        return pieces
 
     def response_complete(self) -> None:
         """The body was read to its end: reuse the connection if clean."""

@@ -8,6 +8,7 @@ body ends or is abandoned.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING
 
 import trio
@@ -23,9 +24,14 @@ __all__ = ["H11Body", "ReadyBody"]
 
 
 class H11Body(AsyncByteStream):
-    """The body of one HTTP/1.1 response, read as the caller iterates."""
+    """The body of one HTTP/1.1 response, read as the caller iterates.
 
-    __slots__ = ("_conn", "_deadlines", "_done", "_pending", "_request")
+    Each read of the connection may come back as several pieces, cut to the
+    chunk size the reader said it wants (:meth:`prefer_chunk_size`), so
+    that re-chunking copies nothing; they are handed out one per step.
+    """
+
+    __slots__ = ("_conn", "_deadlines", "_done", "_handed", "_pending", "_piece", "_request")
 
     def __init__(
         self,
@@ -37,29 +43,47 @@ class H11Body(AsyncByteStream):
         self._conn = conn
         self._request = request
         self._deadlines = deadlines
-        self._pending = pending  # body bytes that came with the head
+        self._pending = deque(pending)  # body bytes that came with the head
         self._done = False
+        self._piece: int | None = None
+        self._handed = 0  # body bytes handed out so far
 
     def __aiter__(self) -> H11Body:
         return self
 
+    def prefer_chunk_size(self, size: int | None) -> None:
+        self._piece = size
+
     async def __anext__(self) -> bytes:
         if self._done:
             raise StopAsyncIteration
-        if self._pending:
+        pending = self._pending
+        if pending:
             await trio.lowlevel.checkpoint_if_cancelled()
-            return self._pending.pop(0)
+            chunk = pending.popleft()
+            self._handed += len(chunk)
+            return chunk
+        piece = self._piece
+        # The first piece ends where the reader's current chunk does.
+        first = 0 if piece is None else piece - self._handed % piece
         try:
-            data = await self._conn.receive_body_chunk(self._request, self._deadlines)
+            pieces = await self._conn.receive_body_pieces(
+                self._request, self._deadlines, first, piece
+            )
         except BaseException:
             self._done = True
             self._conn.discard()
             raise
-        if data is not None:
-            return data
-        self._done = True
-        self._conn.response_complete()
-        raise StopAsyncIteration
+        if pieces is None:
+            self._done = True
+            self._conn.response_complete()
+            raise StopAsyncIteration
+        chunk = pieces[0]
+        if len(pieces) > 1:
+            pending.extend(pieces)
+            pending.popleft()
+        self._handed += len(chunk)
+        return chunk
 
     async def aclose(self) -> None:
         """Close the body; an unfinished one closes its connection.

@@ -20,6 +20,7 @@ import trio
 
 from .._config import MIN_READ_SIZE
 from ._connect import negotiated_protocol, open_stream
+from ._net_scratch import cut_pieces, scratch_buffer
 from ._net_tls import TLSSocketStream
 from ._sockets import close_stream_nowait as close_stream_nowait
 from ._sockets import socket_of as socket_of
@@ -43,6 +44,9 @@ __all__ = [
 ]
 
 # -- helpers shared by the connection kinds -------------------------------
+
+# Plain TCP sockets are written and read through their descriptor on POSIX.
+_DIRECT_IO = os.name == "posix"
 
 # What a broken or closed socket raises from send_all/receive_some.
 IO_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, OSError)
@@ -93,7 +97,9 @@ class Receiver:
     decrypted in one call. The size adapts (:func:`next_read_size`):
     16 KiB first, doubling while reads come back full, up to ``max_bytes``.
     So a small response never costs a large buffer and a download reaches
-    ``max_bytes`` within a few reads.
+    ``max_bytes`` within a few reads. :meth:`receive_pieces` reads the same
+    way into a scratch buffer and copies the bytes out once, cut where the
+    reader's chunks end.
 
     Between calls a Receiver holds nothing. Over TLS, OpenSSL may hold the
     rest of one record (16 KiB at most) when a read stopped at the size;
@@ -108,12 +114,16 @@ class Receiver:
         max_bytes: the most one :attr:`receive` returns.
     """
 
-    __slots__ = ("_max_bytes", "_read_size", "_stream")
+    __slots__ = ("_max_bytes", "_read_size", "_socket", "_stream")
 
     def __init__(self, stream: trio.abc.Stream, max_bytes: int) -> None:
         self._stream = stream
         self._max_bytes = max_bytes
         self._read_size = min(MIN_READ_SIZE, max_bytes)
+        # A plain TCP socket is read on its descriptor by receive_pieces.
+        self._socket: trio.socket.SocketType | None = None
+        if _DIRECT_IO and type(stream) is trio.SocketStream:
+            self._socket = stream.socket
 
     @property
     def read_size(self) -> int:
@@ -134,6 +144,54 @@ class Receiver:
         self._read_size = next_read_size(current, len(data), self._max_bytes)
         return data
 
+    async def receive_pieces(self, first: int, piece: int | None) -> list[bytes]:
+        """As :attr:`receive`, cut as :func:`~._net_scratch.cut_pieces` cuts; ``[]`` at the end.
+
+        On a plain TCP socket (POSIX) or TLS over one, the read lands in
+        this thread's scratch buffer and each piece is its one copy, so a
+        reader that wants ``piece``-sized chunks re-chunks nothing. Other
+        streams (TLS inside a proxy's tunnel) return their read whole.
+        """
+        current = self._read_size
+        stream = self._stream
+        if isinstance(stream, TLSSocketStream):
+            pieces = await stream.receive_pieces(current, first, piece)
+        elif self._socket is not None:
+            pieces = await self._read_socket(current, first, piece)
+        else:
+            data = await stream.receive_some(current)
+            pieces = [bytes(data)] if data else []
+        received = len(pieces[0]) if len(pieces) == 1 else sum(map(len, pieces))
+        self._read_size = next_read_size(current, received, self._max_bytes)
+        return pieces
+
+    async def _read_socket(self, size: int, first: int, piece: int | None) -> list[bytes]:
+        # Trio's pattern: try first, a checkpoint either way; cancellation
+        # leaves nothing read. The read and the cut are one synchronous step.
+        await trio.lowlevel.checkpoint_if_cancelled()
+        pieces = self._read_socket_nowait(size, first, piece)
+        if pieces is not None:
+            await trio.lowlevel.cancel_shielded_checkpoint()
+            return pieces
+        while True:
+            assert self._socket is not None
+            await trio.lowlevel.wait_readable(self._socket)
+            pieces = self._read_socket_nowait(size, first, piece)
+            if pieces is not None:
+                return pieces
+
+    def _read_socket_nowait(self, size: int, first: int, piece: int | None) -> list[bytes] | None:
+        assert self._socket is not None
+        fd = self._socket.fileno()  # afresh: a closed socket answers -1
+        if fd < 0:
+            raise trio.ClosedResourceError("the connection was closed")
+        view = scratch_buffer(size)
+        try:
+            count = os.readv(fd, [view])
+        except BlockingIOError:
+            return None
+        return cut_pieces(view[:count], first, piece)
+
     def has_ready(self) -> bool:
         """Whether the next :attr:`receive` will return at once (no waiting).
 
@@ -144,10 +202,6 @@ class Receiver:
         if isinstance(stream, TLSSocketStream) and stream.has_pending():
             return True
         return socket_readable(stream, if_broken=False)
-
-
-# Plain TCP sockets are written and read through their descriptor on POSIX.
-_DIRECT_IO = os.name == "posix"
 
 
 @final

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import socket
 import ssl
-import threading
 from typing import final
 
 import trio
+
+from ._net_scratch import cut_pieces, scratch_buffer
 
 __all__ = ["TLSSocketStream"]
 
@@ -40,20 +41,6 @@ _WRITE_SLICE = 256 * 1024
 
 # Linux's tcp_states.h: the state a reset leaves a socket in.
 _TCP_CLOSE = 7
-
-# Plaintext is decrypted into one scratch buffer per thread, then copied
-# out once as the ``bytes`` returned: within one synchronous call.
-_scratch = threading.local()
-_SCRATCH_MOST = 1024 * 1024  # a larger ask gets a buffer of its own
-
-
-def _scratch_buffer(size: int) -> memoryview:
-    if size > _SCRATCH_MOST:
-        return memoryview(bytearray(size))  # not kept for the thread's life
-    buffer: bytearray | None = getattr(_scratch, "buffer", None)
-    if buffer is None or len(buffer) < size:
-        buffer = _scratch.buffer = bytearray(size)
-    return memoryview(buffer)
 
 
 def _was_reset(sock: ssl.SSLSocket, eof: ssl.SSLEOFError) -> bool:
@@ -211,15 +198,24 @@ class TLSSocketStream(trio.abc.Stream):
             max_bytes = _DEFAULT_RECEIVE
         if max_bytes < 1:
             raise ValueError("max_bytes must be >= 1")
+        pieces = await self.receive_pieces(max_bytes, max_bytes, None)
+        return pieces[0] if pieces else b""
+
+    async def receive_pieces(self, max_bytes: int, first: int, piece: int | None) -> list[bytes]:
+        """As :meth:`receive_some`, cut as :func:`~._net_scratch.cut_pieces` cuts.
+
+        One copy of each byte: the records are decrypted into this thread's
+        scratch buffer and copied out in pieces. ``[]`` at the end.
+        """
         if self._receiving:
             raise trio.BusyResourceError("another task is already receiving on this stream")
         self._receiving = True
         try:
             await trio.lowlevel.checkpoint_if_cancelled()
-            data = self._read_ready(max_bytes)
-            if data is not None:
+            pieces = self._read_ready(max_bytes, first, piece)
+            if pieces is not None:
                 await trio.lowlevel.cancel_shielded_checkpoint()
-                return data
+                return pieces
             while True:
                 if self._read_wants_write:
                     # OpenSSL must send (a TLS 1.3 KeyUpdate's answer, say)
@@ -227,14 +223,14 @@ class TLSSocketStream(trio.abc.Stream):
                     await trio.lowlevel.wait_writable(self._tls)
                 else:
                     await trio.lowlevel.wait_readable(self._tls)
-                data = self._read_ready(max_bytes)
-                if data is not None:
-                    return data
+                pieces = self._read_ready(max_bytes, first, piece)
+                if pieces is not None:
+                    return pieces
         finally:
             self._receiving = False
 
-    def _read_ready(self, max_bytes: int) -> bytes | None:
-        """Plaintext ready now, ``b""`` at the end, None when nothing is ready."""
+    def _read_ready(self, max_bytes: int, first: int, piece: int | None) -> list[bytes] | None:
+        """Plaintext ready now, in pieces; ``[]`` at the end, None when nothing is ready."""
         if self._closed:
             raise trio.ClosedResourceError("the TLS connection was closed")
         error = self._error
@@ -243,14 +239,14 @@ class TLSSocketStream(trio.abc.Stream):
             raise error
         self._check_open()
         if self._eof:
-            return b""
+            return []
         tls = self._tls
         self._read_wants_write = False
-        view = _scratch_buffer(max_bytes)
+        view = scratch_buffer(max_bytes)
         got = 0
         while got < max_bytes:
             try:
-                count = tls.recv_into(view[got:max_bytes], max_bytes - got)
+                count = tls.recv_into(view[got:], max_bytes - got)
             except ssl.SSLWantReadError:
                 break
             except ssl.SSLWantWriteError:
@@ -280,8 +276,8 @@ class TLSSocketStream(trio.abc.Stream):
                 break
             got += count
         if got:
-            return bytes(view[:got])
-        return b"" if self._eof else None
+            return cut_pieces(view[:got], first, piece)
+        return [] if self._eof else None
 
     # -- sending ------------------------------------------------------------
 
