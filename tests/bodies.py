@@ -12,11 +12,15 @@ from trio_http._streams import AsyncByteStream
 class ChunkStream(AsyncByteStream):
     """A response body that yields the given chunks and counts its closes."""
 
-    __slots__ = ("_chunks", "close_calls")
+    __slots__ = ("_chunks", "close_calls", "preferred")
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = list(chunks)
         self.close_calls = 0
+        self.preferred: list[int | None] = []  # every prefer_chunk_size hint
+
+    def prefer_chunk_size(self, size: int | None) -> None:
+        self.preferred.append(size)
 
     def __aiter__(self) -> ChunkStream:
         return self

@@ -205,55 +205,78 @@ async def test_pieces_end_where_the_readers_chunks_end() -> None:
     assert sum(len(piece) == 4096 for piece in pieces) >= len(pieces) * 3 // 4
 
 
-async def test_a_body_shorter_than_its_length_fails_alike() -> None:
+@pytest.mark.parametrize("sockets", [False, True], ids=["memory", "socket"])
+async def test_a_body_shorter_than_its_length_fails_alike(sockets: bool) -> None:
     body = _pattern(100_000, 1)
     wire = _wire(body, "length", [])[:-1000]
-    got, reusable = await _both(wire, [30_000], close_after=True)
+    got, reusable = await _both(
+        wire, [30_000], close_after=True, sockets=sockets, reader=_chunks_of(4096)
+    )
     assert isinstance(got, str) and got.startswith("ChunkedEncodingError")
     assert "received 99000 bytes, expected 100000" in got
     assert reusable is False
 
 
-async def test_bytes_after_the_counted_body_are_not_body_and_end_reuse() -> None:
+@pytest.mark.parametrize("sockets", [False, True], ids=["memory", "socket"])
+async def test_bytes_after_the_counted_body_are_not_body_and_end_reuse(sockets: bool) -> None:
     body = _pattern(70_000, 2)
     wire = _wire(body, "length", [], extra=b"garbage after the body")
-    got, reusable = await _both(wire, [50_000, 50_000], close_after=False)
+    got, reusable = await _both(
+        wire, [50_000, 50_000], close_after=False, sockets=sockets, reader=_chunks_of(4096)
+    )
     assert got == body
     assert reusable is False
 
 
-async def test_a_malformed_chunk_header_fails_alike() -> None:
+@pytest.mark.parametrize("sockets", [False, True], ids=["memory", "socket"])
+async def test_a_malformed_chunk_header_fails_alike(sockets: bool) -> None:
     body = _pattern(50_000, 3)
     wire = _wire(body, "chunked", [40_000]).replace(b"\r\n2710\r\n", b"\r\nzz\r\n", 1)
-    got, reusable = await _both(wire, [45_000], close_after=True)
+    got, reusable = await _both(
+        wire, [45_000], close_after=True, sockets=sockets, reader=_chunks_of(4096)
+    )
     assert isinstance(got, str) and "chunk" in got.lower()
     assert reusable is False
 
 
-async def test_a_stalled_body_times_out_alike(autojump_clock: trio.testing.MockClock) -> None:
+@pytest.mark.parametrize("sockets", [False, True], ids=["memory", "socket"])
+async def test_a_stalled_body_times_out_alike(
+    autojump_clock: trio.testing.MockClock, sockets: bool
+) -> None:
     body = _pattern(200_000, 4)
     wire = _wire(body, "length", [])[:150_000]
     start = trio.current_time()
-    got, reusable = await _both(wire, [60_000], close_after=False, timeouts=Timeouts(5, read=2))
+    got, reusable = await _both(
+        wire,
+        [60_000],
+        close_after=False,
+        timeouts=Timeouts(5, read=2),
+        sockets=sockets,
+        reader=_chunks_of(4096),
+    )
     assert isinstance(got, str) and got.startswith("ReadTimeout")
     assert reusable is False
     assert trio.current_time() - start == pytest.approx(4, abs=0.1)  # two runs of 2 s
 
 
+@pytest.mark.parametrize("sockets", [False, True], ids=["memory", "socket"])
 @pytest.mark.parametrize("framing", ["length", "chunked"])
-async def test_cancelled_mid_body_the_connection_is_not_reused(framing: str) -> None:
+async def test_cancelled_mid_body_the_connection_is_not_reused(framing: str, sockets: bool) -> None:
     body = _pattern(400_000, 5)
     wire = _wire(body, framing, [100_000])[:250_000]
 
     async def read_some(response: trio_http.Response) -> bytes:
         received = b""
+        response.stream.prefer_chunk_size(4096)
         with trio.move_on_after(0.2):
             async for chunk in response.stream:
                 received += chunk
         await response.aclose()
         return received
 
-    got, reusable = await _exchange(wire, [50_000], fast=True, close_after=False, reader=read_some)
+    got, reusable = await _exchange(
+        wire, [50_000], fast=True, close_after=False, reader=read_some, sockets=sockets
+    )
     assert isinstance(got, bytes) and body.startswith(got) and len(got) < len(body)
     assert reusable is False
 

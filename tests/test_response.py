@@ -312,3 +312,39 @@ async def test_aclose_finishes_a_loop_left_early() -> None:
         break
     await in_memory.aclose()
     assert in_memory.is_closed
+
+
+# -- the chunk size a reader wants reaches the body stream ---------------------
+
+
+@pytest.mark.parametrize(
+    ("encoding", "read", "hint"),
+    [
+        (None, "bytes", 1000),
+        (None, "raw", 1000),
+        ("gzip", "raw", 1000),  # raw bytes are cut as they come
+        ("gzip", "bytes", None),  # decoded sizes are unrelated to raw ones
+        (None, "text", None),
+    ],
+)
+async def test_the_readers_chunk_size_is_offered_to_the_stream(
+    encoding: str | None, read: str, hint: int | None
+) -> None:
+    payload = gzip.compress(b"x" * 5000) if encoding else b"x" * 5000
+    headers = {"Content-Encoding": encoding} if encoding else None
+    response = streamed([payload], headers=headers)
+    stream = response.stream
+    assert isinstance(stream, ChunkStream)
+    reader = getattr(response, f"aiter_{read}")
+    async for _ in reader(1000):
+        pass
+    assert stream.preferred == [hint]
+
+
+def test_a_blocking_reader_offers_its_chunk_size_too() -> None:
+    response, body = blocking([[b"x" * 5000]])
+    assert b"".join(response.iter_content(1000)) == b"x" * 5000
+    assert body.preferred == 1000
+    response, body = blocking([[gzip.compress(b"y" * 100)]], headers={"Content-Encoding": "gzip"})
+    assert b"".join(response.iter_content(10)) == b"y" * 100
+    assert body.preferred is None
