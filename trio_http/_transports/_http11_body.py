@@ -60,28 +60,24 @@ class H11Body(AsyncByteStream):
         pending = self._pending
         if pending:
             await trio.lowlevel.checkpoint_if_cancelled()
-            chunk = pending.popleft()
-            self._handed += len(chunk)
-            return chunk
-        piece = self._piece
-        # The first piece ends where the reader's current chunk does.
-        first = 0 if piece is None else piece - self._handed % piece
-        try:
-            pieces = await self._conn.receive_body_pieces(
-                self._request, self._deadlines, first, piece
-            )
-        except BaseException:
-            self._done = True
-            self._conn.discard()
-            raise
-        if pieces is None:
-            self._done = True
-            self._conn.response_complete()
-            raise StopAsyncIteration
-        chunk = pieces[0]
-        if len(pieces) > 1:
+        else:
+            piece = self._piece
+            # The first piece ends where the reader's current chunk does.
+            first = 0 if piece is None else piece - self._handed % piece
+            try:
+                pieces = await self._conn.receive_body_pieces(
+                    self._request, self._deadlines, first, piece
+                )
+            except BaseException:
+                self._done = True
+                self._conn.discard()
+                raise
+            if pieces is None:
+                self._done = True
+                self._conn.response_complete()
+                raise StopAsyncIteration
             pending.extend(pieces)
-            pending.popleft()
+        chunk = pending.popleft()
         self._handed += len(chunk)
         return chunk
 
