@@ -16,7 +16,8 @@ The table shows medians over rounds of MB/s and CPU seconds per GB of this
 process (all threads), and per round the ratio of each client's CPU per GB
 to urllib3's: the median with the smallest and largest ratio in brackets.
 Lower is better; urllib3 (and requests on top of it) is the reference a
-requests user switches from.
+requests user switches from. The two "floor" rows read the same body with
+no HTTP client at all, on Trio and blocking: what the I/O alone costs.
 """
 
 from __future__ import annotations
@@ -130,6 +131,75 @@ async def aiohttp_download(url: str, ca: str, size: int, chunk: int | None) -> l
                 else:
                     async for piece in response.content.iter_any():
                         received += len(piece)
+    assert received == size, (received, size)
+    return elapsed
+
+
+# -- floors: a bare read loop, no HTTP client -----------------------------------
+#
+# What reading the body costs with nothing but the I/O: one GET written by
+# hand, then the socket read until the body's bytes are in, each read handed
+# out as ``bytes`` (one copy out of a reused buffer), as a client must. The
+# Trio loop reads with trio_http's own TLS stream (OpenSSL on the socket,
+# every record at hand per read), 256 KiB per read; the blocking loop reads
+# 64 KiB per ``bytes``, as urllib3 does. The gap between the two is what an
+# event loop costs per read, whatever the client on top of it.
+
+
+def _bare_request(url: str) -> tuple[str, int, bytes]:
+    target = trio_http.URL(url)
+    head = b"GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target.target, target.netloc.encode())
+    return target.host, target.effective_port, head
+
+
+async def floor_trio_download(url: str, ca: str, size: int) -> list[float]:
+    import ssl
+
+    from trio_http._transports._connect import open_stream
+
+    host, port, head = _bare_request(url)
+    context = ssl.create_default_context(cafile=ca) if url.startswith("https") else None
+    stream = await open_stream(host, port, ssl_context=context)
+    async with stream:
+        await stream.send_all(head)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += await stream.receive_some(64 * 1024)
+        received = len(data.split(b"\r\n\r\n", 1)[1])
+        with timed() as elapsed:
+            while received < size:
+                data = await stream.receive_some(256 * 1024)
+                if not data:
+                    raise EOFError("the server closed the connection early")
+                received += len(data)
+    assert received == size, (received, size)
+    return elapsed
+
+
+def floor_blocking_download(url: str, ca: str, size: int) -> list[float]:
+    import socket
+    import ssl
+
+    host, port, head = _bare_request(url)
+    sock = socket.create_connection((host, port))
+    if url.startswith("https"):
+        sock = ssl.create_default_context(cafile=ca).wrap_socket(sock, server_hostname=host)
+    with sock:
+        sock.sendall(head)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(64 * 1024)
+        received = len(data.split(b"\r\n\r\n", 1)[1])
+        view = memoryview(bytearray(CHUNK))
+        with timed() as elapsed:
+            while received < size:
+                filled = 0
+                while filled < CHUNK and received + filled < size:
+                    count = sock.recv_into(view[filled:])
+                    if not count:
+                        raise EOFError("the server closed the connection early")
+                    filled += count
+                received += len(bytes(view[:filled]))
     assert received == size, (received, size)
     return elapsed
 
@@ -266,6 +336,10 @@ def download_runners(
         "requests": functools.partial(requests_download, url, ca, size, chunk),
         "httpx on trio": _trio(httpx_download, url, ca, size, chunk, False),
         "aiohttp": _asyncio(aiohttp_download, url, ca, size, chunk),
+        "floor: Trio read loop, no HTTP": _trio(floor_trio_download, url, ca, size),
+        "floor: blocking read loop, no HTTP": functools.partial(
+            floor_blocking_download, url, ca, size
+        ),
     }
 
 
